@@ -1,0 +1,5 @@
+import sys
+
+from lnob.cli import main
+
+sys.exit(main())

@@ -1,0 +1,74 @@
+"""The `lnob` command: a thin layer over pipeline/ and store/.
+
+Each subcommand lives in `lnob/commands/<name>.py` and exposes `register(subparsers)` and
+`run(args) -> int`. Command modules import only the standard library at module level, so that
+`lnob --help` answers at once; Polars, Great Expectations and Prefect are imported inside `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Order here is the order `lnob --help` lists them in.
+COMMANDS: tuple[str, ...] = (
+    "submit", "status", "build", "publish", "marts", "explain", "lists", "generate", "template", "report",
+    "serve", "tokens", "export", "reference", "demo",
+)
+
+DESCRIPTION = """\
+lnob — Leave No One Behind (Không để ai bị bỏ lại phía sau).
+
+Turns the annual poverty review (rà soát hộ nghèo, hộ cận nghèo) into validated, trusted marts:
+communes, districts and provinces submit files; lnob validates each one, keeps its raw bytes,
+rolls accepted data up by region, province, district, commune and ethnicity, and publishes
+versioned Parquet marts for BI tools.
+
+Settings (environment):
+  LNOB_HOME            where the zones live (default ./.lnob)
+  LNOB_DATABASE_URL    the registry (default a SQLite file under LNOB_HOME;
+                       e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)
+  PREFECT_API_URL      when set, submissions and builds go through Prefect deployments
+"""
+
+EPILOG = """\
+examples:
+  lnob generate --provinces 02 --year 2024 -o ./demo-data
+  lnob submit ./demo-data/2024/commune/00688.csv --level commune --unit 00688 --year 2024
+  lnob build --year 2024
+  lnob marts
+run `lnob COMMAND --help` for each command's options and an example.
+"""
+
+
+def _load(name: str):
+    return importlib.import_module(f"lnob.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lnob", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = _load(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == f"lnob.commands.{name}":
+                continue  # a command not built yet is simply not offered
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    return int(_load(args.command).run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
