@@ -1,0 +1,824 @@
+"""The registry: every submission, its status history, supersession, every publish, and the
+tokens and audit trail of the HTTP front door.
+
+One SQL schema that runs on SQLite (the default, a file under LNOB_HOME shared by several
+processes) and on PostgreSQL (LNOB_DATABASE_URL, for many concurrent workers). The tables are
+created on first use.
+
+A submission's life:
+    received ──claim_pending──▶ validating ──▶ accepted ──(a later version is accepted)──▶ superseded
+        └──────────────────────────────────────▶ rejected (never changes what is current)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+    make_url,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import StaticPool
+
+RECEIVED = "received"
+VALIDATING = "validating"
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+SUPERSEDED = "superseded"
+STATUSES = (RECEIVED, VALIDATING, ACCEPTED, REJECTED, SUPERSEDED)
+
+PUBLISH_ACTIONS = ("publish", "rollback")
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+# How long a SQLite writer waits for another process's write lock before giving up.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def submission_id_for(content_hash: str, level: str, unit_code: str, year: int, kind: str) -> str:
+    """The id of one file version for one unit and period: the same inputs always give the same id."""
+    key = "\x1f".join([content_hash.lower(), level, unit_code, str(int(year)), kind])
+    return "S" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------
+# Records handed to callers (plain frozen values, never live ORM objects)
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    submission_id: str
+    level: str
+    unit_code: str
+    year: int
+    kind: str
+    standard: str | None
+    submitter: str | None
+    content_hash: str
+    byte_size: int
+    original_name: str | None
+    received_at: datetime
+    status: str
+    supersedes: str | None
+    superseded_by: str | None
+    staging_path: str | None
+    report_path: str | None
+    findings_count: int | None
+    warnings_count: int | None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    submission_id: str
+    status: str
+    at: datetime
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class PublishRecord:
+    version: str
+    action: str
+    at: datetime
+    manifest_path: str | None
+    submission_ids: list[str]
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    token_id: int
+    token_hash: str
+    level: str
+    unit_code: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    note: str | None
+
+    def is_active(self, at: datetime | None = None) -> bool:
+        moment = at or utc_now()
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or moment < self.expires_at
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    entry_id: int
+    at: datetime
+    token_id: int | None
+    unit_code: str | None
+    action: str
+    target: str | None
+    result: str
+    detail: str | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps go in and come out timezone-aware in UTC on every engine.
+
+    SQLite keeps no zone, so values are stored as UTC and the zone is put back when read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"timestamp without a time zone: {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Submission(Base):
+    """One row per submitted file version for one unit, period and kind."""
+
+    __tablename__ = "submissions"
+
+    # An integer that grows with every arrival: the one order of arrival all engines agree on.
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(String(17), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    byte_size: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    standard: Mapped[str | None] = mapped_column(String(64))
+    submitter: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    status_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    supersedes: Mapped[str | None] = mapped_column(String(17))
+    superseded_by: Mapped[str | None] = mapped_column(String(17))
+    staging_path: Mapped[str | None] = mapped_column(Text)
+    report_path: Mapped[str | None] = mapped_column(Text)
+    findings_count: Mapped[int | None] = mapped_column(Integer)
+    warnings_count: Mapped[int | None] = mapped_column(Integer)
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "content_hash", "level", "unit_code", "year", "kind", name="uq_submission_bytes_per_unit"
+        ),
+        Index("ix_submissions_unit_period", "level", "unit_code", "year", "kind"),
+        Index("ix_submissions_status", "status"),
+        # The database itself guarantees at most one current accepted version per unit and period.
+        Index(
+            "uq_submissions_one_current",
+            "level",
+            "unit_code",
+            "year",
+            "kind",
+            unique=True,
+            postgresql_where=text("status = 'accepted'"),
+            sqlite_where=text("status = 'accepted'"),
+        ),
+    )
+
+    def to_record(self) -> SubmissionRecord:
+        return SubmissionRecord(
+            submission_id=self.submission_id,
+            level=self.level,
+            unit_code=self.unit_code,
+            year=self.year,
+            kind=self.kind,
+            standard=self.standard,
+            submitter=self.submitter,
+            content_hash=self.content_hash,
+            byte_size=self.byte_size,
+            original_name=self.original_name,
+            received_at=self.received_at,
+            status=self.status,
+            supersedes=self.supersedes,
+            superseded_by=self.superseded_by,
+            staging_path=self.staging_path,
+            report_path=self.report_path,
+            findings_count=self.findings_count,
+            warnings_count=self.warnings_count,
+        )
+
+
+class SubmissionStatusChange(Base):
+    __tablename__ = "submission_status_history"
+
+    change_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.submission_id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Publish(Base):
+    __tablename__ = "publishes"
+
+    publish_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    manifest_path: Mapped[str | None] = mapped_column(Text)
+    submission_ids_json: Mapped[str] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    level: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    def to_record(self) -> TokenRecord:
+        return TokenRecord(
+            token_id=self.id,
+            token_hash=self.token_hash,
+            level=self.level,
+            unit_code=self.unit_code,
+            created_at=self.created_at,
+            expires_at=self.expires_at,
+            revoked_at=self.revoked_at,
+            note=self.note,
+        )
+
+
+class AuditLogEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+metadata = Base.metadata
+
+
+# ---------------------------------------------------------------------------------------------
+# Engines: one per URL per process, created once, shared by every Registry on that URL
+
+_engines: dict[str, Engine] = {}
+_schema_ready: set[str] = set()
+_engines_lock = threading.Lock()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins, so that
+        # reads are repeatable and writers can take the write lock up front (BEGIN IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        # WAL lets readers go on while one process writes; it is a property of the file.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        # A writer that began as a reader cannot upgrade while another process writes (SQLite
+        # answers "database is locked" without waiting), so write transactions lock first.
+        if connection.get_execution_options().get("lnob_write"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def engine_for(database_url: str) -> Engine:
+    """The engine for a URL, created once per process."""
+    with _engines_lock:
+        engine = _engines.get(database_url)
+        if engine is not None:
+            return engine
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite":
+            in_memory = url.database in (None, "", ":memory:")
+            if not in_memory:
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                url,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+                **({"poolclass": StaticPool} if in_memory else {}),
+            )
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        _engines[database_url] = engine
+        return engine
+
+
+def _forget_engines_after_fork() -> None:
+    # A forked worker must not share its parent's pooled connections; it opens its own.
+    for engine in list(_engines.values()):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_engines_after_fork)
+
+
+def dispose_engine(database_url: str) -> None:
+    """Close the pooled connections of a URL (tests that drop a schema call this)."""
+    with _engines_lock:
+        engine = _engines.pop(database_url, None)
+        _schema_ready.discard(database_url)
+    if engine is not None:
+        engine.dispose()
+
+
+def _advisory_key(*parts: object) -> int:
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _ensure_schema(database_url: str, engine: Engine) -> None:
+    if database_url in _schema_ready:
+        return
+    with engine.connect() as connection:
+        connection.execution_options(lnob_write=True)
+        with connection.begin():
+            if engine.dialect.name == "postgresql":
+                # Two processes starting at once must not both create the tables.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key("lnob-registry-schema")}
+                )
+            metadata.create_all(connection)
+    with _engines_lock:
+        _schema_ready.add(database_url)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _json_list(values: Sequence[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+class Registry:
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.engine = engine_for(database_url)
+        _ensure_schema(database_url, self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def _transaction(self, *, write: bool = False) -> Iterator[Session]:
+        with self.engine.connect() as connection:
+            if write:
+                connection.execution_options(lnob_write=True)
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                yield session
+
+    @staticmethod
+    def _add_status(
+        session: Session, submission_id: str, status: str, at: datetime, detail: str | None
+    ) -> None:
+        session.add(SubmissionStatusChange(submission_id=submission_id, status=status, at=at, detail=detail))
+
+    @staticmethod
+    def _locked_submission(session: Session, submission_id: str) -> Submission:
+        row = session.scalars(
+            select(Submission).where(Submission.submission_id == submission_id).with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise KeyError(f"no submission {submission_id!r} in the registry")
+        return row
+
+    # -- submissions ----------------------------------------------------------------------------
+
+    def record_received(
+        self,
+        *,
+        content_hash: str,
+        byte_size: int,
+        original_name: str | None,
+        level: str,
+        unit_code: str,
+        year: int,
+        kind: str,
+        standard: str | None,
+        submitter: str | None,
+    ) -> tuple[SubmissionRecord, bool]:
+        """Record a file version; the same bytes for the same unit, period and kind are one
+        submission, so the second call returns the first record and False."""
+        # Imported here: the contracts bring Polars, which reading the registry does not need.
+        from schemas.contracts import KINDS, LEVELS
+
+        if level not in LEVELS:
+            raise ValueError(f"submitting level must be one of {LEVELS}, not {level!r}")
+        if kind not in KINDS:
+            raise ValueError(f"kind of data must be one of {KINDS}, not {kind!r}")
+        if not _SHA256.fullmatch(content_hash.lower()):
+            raise ValueError(f"content_hash must be a hex sha256, not {content_hash!r}")
+        submission_id = submission_id_for(content_hash, level, unit_code, year, kind)
+        existing = self.get(submission_id)
+        if existing is not None:
+            return existing, False
+        now = utc_now()
+        try:
+            with self._transaction(write=True) as session:
+                row = Submission(
+                    submission_id=submission_id,
+                    content_hash=content_hash.lower(),
+                    byte_size=byte_size,
+                    original_name=original_name,
+                    level=level,
+                    unit_code=unit_code,
+                    year=int(year),
+                    kind=kind,
+                    standard=standard,
+                    submitter=submitter,
+                    received_at=now,
+                    status=RECEIVED,
+                    status_at=now,
+                )
+                session.add(row)
+                session.flush()
+                self._add_status(session, submission_id, RECEIVED, now, original_name)
+                record = row.to_record()
+        except IntegrityError:
+            # Another process recorded the same bytes between our look-up and our insert.
+            existing = self.get(submission_id)
+            if existing is None:
+                raise
+            return existing, False
+        return record, True
+
+    def get(self, submission_id: str) -> SubmissionRecord | None:
+        with self._transaction() as session:
+            row = session.scalars(
+                select(Submission).where(Submission.submission_id == submission_id)
+            ).one_or_none()
+            return row.to_record() if row is not None else None
+
+    def mark_accepted(
+        self,
+        submission_id: str,
+        *,
+        staging_path: str | Path | None,
+        report_path: str | Path | None,
+        findings_count: int,
+        warnings_count: int,
+    ) -> str | None:
+        """Accept a submission and make it current for its unit, period and kind, in one
+        transaction. Returns the id of the version it supersedes, if any.
+
+        Calling it again for an already accepted submission changes nothing (safe to retry).
+        If a version received later is already current, this one is kept as accepted history,
+        marked superseded by that later version, and None is returned: arrival order decides.
+        """
+        now = utc_now()
+        with self._transaction(write=True) as session:
+            row = self._locked_submission(session, submission_id)
+            if row.status in (ACCEPTED, SUPERSEDED):
+                return row.supersedes
+            if row.status == REJECTED:
+                raise ValueError(
+                    f"submission {submission_id} was rejected; a rejected submission is never accepted"
+                )
+            if self.dialect == "postgresql":
+                # Serialise acceptances for one unit and period, so two workers cannot both see
+                # the same "current" and both become current.
+                session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"),
+                    {"key": _advisory_key(row.level, row.unit_code, row.year, row.kind)},
+                )
+            current = session.scalars(
+                select(Submission)
+                .where(
+                    Submission.level == row.level,
+                    Submission.unit_code == row.unit_code,
+                    Submission.year == row.year,
+                    Submission.kind == row.kind,
+                    Submission.status == ACCEPTED,
+                )
+                .with_for_update()
+            ).one_or_none()
+
+            row.staging_path = str(staging_path) if staging_path is not None else None
+            row.report_path = str(report_path) if report_path is not None else None
+            row.findings_count = findings_count
+            row.warnings_count = warnings_count
+            row.claimed_by = None
+            row.claimed_at = None
+            self._add_status(session, row.submission_id, ACCEPTED, now, None)
+
+            if current is not None and current.sequence > row.sequence:
+                row.status = SUPERSEDED
+                row.status_at = now
+                row.superseded_by = current.submission_id
+                self._add_status(
+                    session,
+                    row.submission_id,
+                    SUPERSEDED,
+                    now,
+                    f"a later version {current.submission_id} is current",
+                )
+                return None
+
+            superseded_id = None
+            if current is not None:
+                superseded_id = current.submission_id
+                current.status = SUPERSEDED
+                current.status_at = now
+                current.superseded_by = row.submission_id
+                self._add_status(
+                    session, current.submission_id, SUPERSEDED, now, f"superseded by {row.submission_id}"
+                )
+                # The old version must stop being current before the new one starts (one-current index).
+                session.flush()
+            row.status = ACCEPTED
+            row.status_at = now
+            row.supersedes = superseded_id
+            return superseded_id
+
+    def mark_rejected(
+        self, submission_id: str, *, report_path: str | Path | None, findings_count: int
+    ) -> None:
+        """Reject a submission. What is current for its unit and period does not change."""
+        now = utc_now()
+        with self._transaction(write=True) as session:
+            row = self._locked_submission(session, submission_id)
+            if row.status == REJECTED:
+                return
+            if row.status in (ACCEPTED, SUPERSEDED):
+                raise ValueError(
+                    f"submission {submission_id} is already {row.status}; it cannot be rejected now"
+                )
+            row.status = REJECTED
+            row.status_at = now
+            row.report_path = str(report_path) if report_path is not None else None
+            row.findings_count = findings_count
+            row.claimed_by = None
+            row.claimed_at = None
+            self._add_status(session, row.submission_id, REJECTED, now, f"{findings_count} findings")
+
+    def history(self, submission_id: str) -> list[StatusChange]:
+        with self._transaction() as session:
+            rows = session.scalars(
+                select(SubmissionStatusChange)
+                .where(SubmissionStatusChange.submission_id == submission_id)
+                .order_by(SubmissionStatusChange.change_id)
+            ).all()
+            return [StatusChange(row.submission_id, row.status, row.at, row.detail) for row in rows]
+
+    def list_submissions(
+        self,
+        level: str | None = None,
+        unit_code: str | None = None,
+        year: int | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+    ) -> list[SubmissionRecord]:
+        """Submissions matching every filter given, oldest first."""
+        query = select(Submission).order_by(Submission.sequence)
+        if level is not None:
+            query = query.where(Submission.level == level)
+        if unit_code is not None:
+            query = query.where(Submission.unit_code == unit_code)
+        if year is not None:
+            query = query.where(Submission.year == int(year))
+        if kind is not None:
+            query = query.where(Submission.kind == kind)
+        if status is not None:
+            query = query.where(Submission.status == status)
+        with self._transaction() as session:
+            return [row.to_record() for row in session.scalars(query)]
+
+    def current_accepted(self, year: int | None = None, kind: str | None = None) -> list[SubmissionRecord]:
+        """The live set: one accepted version per unit, period and kind."""
+        return self.list_submissions(year=year, kind=kind, status=ACCEPTED)
+
+    def pending(self, limit: int | None = None) -> list[SubmissionRecord]:
+        """Submissions waiting for validation, oldest first."""
+        query = select(Submission).where(Submission.status == RECEIVED).order_by(Submission.sequence)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._transaction() as session:
+            return [row.to_record() for row in session.scalars(query)]
+
+    def claim_pending(self, limit: int, worker: str) -> list[SubmissionRecord]:
+        """Move up to `limit` received submissions, oldest first, to `validating` for one worker.
+
+        Two workers claiming at once never get the same submission: PostgreSQL skips rows that
+        another transaction has locked; SQLite runs the claim as one write-locked UPDATE.
+        """
+        if limit <= 0:
+            return []
+        now = utc_now()
+        oldest_received = (
+            select(Submission.sequence)
+            .where(Submission.status == RECEIVED)
+            .order_by(Submission.sequence)
+            .limit(limit)
+        )
+        with self._transaction(write=True) as session:
+            if self.dialect == "postgresql":
+                # Lock first, then update: inside an UPDATE's IN (...) PostgreSQL may re-run a
+                # SKIP LOCKED subquery and hand out more rows than the limit.
+                sequences = list(session.scalars(oldest_received.with_for_update(skip_locked=True)))
+                chosen = Submission.sequence.in_(sequences)
+            else:
+                chosen = Submission.sequence.in_(oldest_received.scalar_subquery())
+            claim = (
+                update(Submission)
+                .where(chosen, Submission.status == RECEIVED)
+                .values(status=VALIDATING, status_at=now, claimed_by=worker, claimed_at=now)
+                .returning(Submission)
+                .execution_options(synchronize_session=False)
+            )
+            rows = sorted(session.scalars(claim), key=lambda row: row.sequence)
+            for row in rows:
+                self._add_status(session, row.submission_id, VALIDATING, now, f"claimed by {worker}")
+            return [row.to_record() for row in rows]
+
+    def release_stale(self, older_than: timedelta) -> list[str]:
+        """Give back to `received` the claims older than `older_than` (their worker died)."""
+        now = utc_now()
+        cutoff = now - older_than
+        with self._transaction(write=True) as session:
+            rows = session.scalars(
+                select(Submission)
+                .where(Submission.status == VALIDATING, Submission.claimed_at < cutoff)
+                .order_by(Submission.sequence)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                detail = f"claim by {row.claimed_by} released after {older_than}"
+                row.status = RECEIVED
+                row.status_at = now
+                row.claimed_by = None
+                row.claimed_at = None
+                self._add_status(session, row.submission_id, RECEIVED, now, detail)
+            return [row.submission_id for row in rows]
+
+    # -- publishes ------------------------------------------------------------------------------
+
+    def record_publish(
+        self, version: str, *, manifest_path: str | Path | None, action: str, submission_ids: Sequence[str]
+    ) -> None:
+        if action not in PUBLISH_ACTIONS:
+            raise ValueError(f"publish action must be one of {PUBLISH_ACTIONS}, not {action!r}")
+        with self._transaction(write=True) as session:
+            session.add(
+                Publish(
+                    version=version,
+                    action=action,
+                    at=utc_now(),
+                    manifest_path=str(manifest_path) if manifest_path is not None else None,
+                    submission_ids_json=_json_list(submission_ids),
+                )
+            )
+
+    def publishes(self) -> list[PublishRecord]:
+        """Every publish and rollback, oldest first."""
+        with self._transaction() as session:
+            rows = session.scalars(select(Publish).order_by(Publish.publish_id)).all()
+            return [
+                PublishRecord(
+                    row.version, row.action, row.at, row.manifest_path, json.loads(row.submission_ids_json)
+                )
+                for row in rows
+            ]
+
+    # -- tokens and audit -----------------------------------------------------------------------
+
+    def issue_token(
+        self,
+        level: str,
+        unit_code: str,
+        token_hash: str,
+        expires_at: datetime | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Store a token (only its hash) that lets one unit submit; returns its id."""
+        with self._transaction(write=True) as session:
+            row = ApiToken(
+                token_hash=token_hash,
+                level=level,
+                unit_code=unit_code,
+                created_at=utc_now(),
+                expires_at=expires_at,
+                note=note,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def revoke_token(self, token_id: int) -> bool:
+        """Revoke a token; False when it does not exist or was already revoked."""
+        with self._transaction(write=True) as session:
+            row = session.get(ApiToken, token_id, with_for_update=True)
+            if row is None or row.revoked_at is not None:
+                return False
+            row.revoked_at = utc_now()
+            return True
+
+    def find_token(self, token_hash: str) -> TokenRecord | None:
+        """The token with this hash, whether active or not (check `is_active()`)."""
+        with self._transaction() as session:
+            row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash)).one_or_none()
+            return row.to_record() if row is not None else None
+
+    def list_tokens(self) -> list[TokenRecord]:
+        with self._transaction() as session:
+            return [row.to_record() for row in session.scalars(select(ApiToken).order_by(ApiToken.id))]
+
+    def audit(
+        self,
+        *,
+        action: str,
+        result: str,
+        token_id: int | None = None,
+        unit_code: str | None = None,
+        target: str | None = None,
+        detail: str | None = None,
+    ) -> int:
+        with self._transaction(write=True) as session:
+            row = AuditLogEntry(
+                at=utc_now(),
+                token_id=token_id,
+                unit_code=unit_code,
+                action=action,
+                target=target,
+                result=result,
+                detail=detail,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def audit_entries(self) -> list[AuditEntry]:
+        """The audit trail, oldest first."""
+        with self._transaction() as session:
+            rows = session.scalars(select(AuditLogEntry).order_by(AuditLogEntry.id)).all()
+            return [
+                AuditEntry(
+                    row.id,
+                    row.at,
+                    row.token_id,
+                    row.unit_code,
+                    row.action,
+                    row.target,
+                    row.result,
+                    row.detail,
+                )
+                for row in rows
+            ]
