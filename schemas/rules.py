@@ -1,0 +1,527 @@
+"""Exit and entry rules of the status lists, and the national targets, read from their data files.
+
+The legal criteria live in `schemas/status_rules/<status_kind>.json` (one file per status kind, each criterion
+with its threshold, comparison, inputs, citation and confirmed flag) and the programme targets in
+`schemas/targets.json`. This module only reads and checks them: a new decision is a new or edited file, never
+new code. `LNOB_RULES_DIR` points lnob at another folder of rule files (an operator's replacement for the
+provisional poor-district rule, say) without touching the installed ones.
+
+The layouts of the marts built from these rules (`exit_candidates`, `exit_criteria`, `entry_candidates`,
+`target_progress`) are described at the end, for the data dictionary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from schemas.contracts import Column
+
+RULES_DIR = Path(__file__).with_name("status_rules")
+TARGETS_FILE = Path(__file__).with_name("targets.json")
+
+# The kinds of status list (DESIGN.md "Names"); the other rule files (region_i_commune, region_ii_commune)
+# are classifications shown beside a Region III evaluation, not lists.
+LIST_KINDS: tuple[str, ...] = ("poor_district", "ed_commune_coastal", "region_iii_commune", "ed_village")
+
+# Comparisons a criterion may use, with the sign printed for people.
+COMPARISONS: dict[str, str] = {">=": "≥", ">": ">", "<": "<", "<=": "≤", "==": "="}
+
+# Outcomes of one criterion, and verdicts of one unit on one list.
+MET, NOT_MET, INSUFFICIENT = "met", "not_met", "insufficient_data"
+REPORTED = "reported"          # an indicator (no threshold) whose value is known
+NOT_APPLICABLE = "not_applicable"
+EXIT_CANDIDATE, REMAINS = "exit_candidate", "remains"
+ENTRY_CANDIDATE = "entry_candidate"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A quantity the evaluator computes for a unit, from the poverty marts or from area_attributes."""
+
+    name: str
+    label_vi: str
+    label_en: str
+    unit: str | None
+    kind: str      # "rate" (100 × numerator / denominator of counts), "count", "percent", "number", "flag"
+
+
+MEASURES: dict[str, Measure] = {m.name: m for m in (
+    Measure("poor_near_poor_rate", "Tỷ lệ hộ nghèo, hộ cận nghèo", "Poor and near-poor household rate", "%", "rate"),
+    Measure("poor_rate", "Tỷ lệ hộ nghèo", "Poor household rate", "%", "rate"),
+    Measure("em_household_share", "Tỷ lệ hộ dân tộc thiểu số", "Ethnic-minority share of households", "%", "rate"),
+    Measure("em_poor_households", "Số hộ nghèo dân tộc thiểu số", "Ethnic-minority poor households", "households",
+            "count"),
+    Measure("em_share_of_poor", "Tỷ lệ hộ DTTS trong số hộ nghèo", "Ethnic-minority share of poor households", "%",
+            "rate"),
+    Measure("lacking_infrastructure_items", "Số hạng mục cơ sở hạ tầng còn thiếu",
+            "Infrastructure items lacking", "items", "count"),
+    Measure("households_without_grid_electricity_pct", "Tỷ lệ hộ chưa sử dụng điện lưới quốc gia",
+            "Households not using national-grid electricity", "%", "percent"),
+    Measure("is_coastal_or_island", "Xã ven biển, hải đảo", "Coastal or island commune", None, "flag"),
+    Measure("saline_intrusion_months", "Số tháng xâm nhập mặn liên tục", "Consecutive months of saline intrusion",
+            "months", "number"),
+    Measure("new_rural_recognised", "Đạt chuẩn nông thôn mới", "Recognised as new-rural", None, "flag"),
+    Measure("em_people_15_60_illiterate_pct", "Tỷ lệ người DTTS 15–60 tuổi không biết chữ phổ thông",
+            "Ethnic-minority people aged 15–60 unable to read or write the common language", "%", "percent"),
+    Measure("workers_untrained_pct", "Tỷ lệ lao động chưa qua đào tạo từ 3 tháng",
+            "Workers without training of 3 months or more", "%", "percent"),
+    Measure("road_to_centre_km", "Chiều dài đường đến trung tâm xã", "Road to the commune centre", "km", "number"),
+    Measure("road_to_centre_unsurfaced_pct", "Tỷ lệ đường chưa nhựa hóa, bê tông hóa", "Road not surfaced", "%",
+            "percent"),
+    Measure("no_road_or_hard_to_travel", "Chưa có đường hoặc đường rất khó đi", "No road or very hard to travel",
+            None, "flag"),
+    Measure("is_mountainous_highland_or_border", "Miền núi, vùng cao, biên giới", "Mountainous, highland or border",
+            None, "flag"),
+    Measure("income_per_capita_year", "Thu nhập bình quân đầu người/năm", "Income per person per year", "VND",
+            "number"),
+)}
+
+
+class RuleFileError(ValueError):
+    """A rule or target file that cannot be used as written; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Citation:
+    decision: str
+    article: str | None
+    clause: str | None
+    point: str | None
+    note: str | None = None
+
+    def text(self) -> str:
+        parts = [self.decision]
+        if self.article:
+            parts.append(f"Art. {self.article}")
+        if self.clause:
+            parts.append(f"cl. {self.clause}")
+        if self.point:
+            parts.append(f"pt. {self.point}")
+        return ", ".join(parts)
+
+    def text_vi(self) -> str:
+        parts = [f"Quyết định {self.decision}"]
+        if self.article:
+            parts.append(f"Điều {self.article}")
+        if self.clause:
+            parts.append(f"khoản {self.clause}")
+        if self.point:
+            parts.append(f"điểm {self.point}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A threshold that replaces the criterion's own where a condition on the unit holds (the Mekong Delta)."""
+
+    when: dict[str, str]
+    threshold: float | bool
+    label_vi: str | None
+    label_en: str | None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    label_vi: str
+    label_en: str
+    measure: str | None
+    comparison: str | None
+    threshold: float | bool | None
+    unit: str | None
+    inputs: tuple[str, ...]
+    citation: Citation
+    confirmed: bool
+    role: str = "rule"                         # "rule" (part of entry_rule) or "indicator" (reported only)
+    variants: tuple[Variant, ...] = ()
+    applies_when: dict[str, str] | None = None
+    confirmed_inputs: tuple[str, ...] = ()
+    provisional: bool = False
+    source_status: str = ""
+
+
+@dataclass(frozen=True)
+class StatusRule:
+    status_kind: str
+    title_vi: str
+    title_en: str
+    level: str
+    applies_from_year: int
+    applies_to_year: int
+    legal_basis: dict[str, Any]
+    criteria: tuple[Criterion, ...]
+    entry_rule: Any
+    provisional: bool
+    is_list: bool
+    path: Path
+    notes: tuple[str, ...] = ()
+    provisional_note_vi: str | None = None
+    provisional_note_en: str | None = None
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for criterion in self.criteria:
+            if criterion.id == criterion_id:
+                return criterion
+        raise KeyError(f"{self.path.name}: no criterion {criterion_id!r}")
+
+    def referenced_rules(self) -> set[str]:
+        return set(_rule_references(self.entry_rule))
+
+
+def rules_dir() -> Path:
+    configured = os.environ.get("LNOB_RULES_DIR")
+    return Path(configured) if configured else RULES_DIR
+
+
+def _rule_references(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return []
+    if isinstance(node, dict):
+        if "rule" in node:
+            return [node["rule"]]
+        found: list[str] = []
+        for key in ("all", "any"):
+            for child in node.get(key, ()):
+                found += _rule_references(child)
+        if "not" in node:
+            found += _rule_references(node["not"])
+        return found
+    return []
+
+
+def _criterion_ids(node: Any, path: Path) -> list[str]:
+    """Every criterion id the logic tree names; raises on a node lnob cannot evaluate."""
+    if isinstance(node, str):
+        return [node]
+    if not isinstance(node, dict) or len(node) != 1:
+        raise RuleFileError(f"{path.name}: entry_rule node {node!r} must be a criterion id or one of "
+                            "{'all': [...]}, {'any': [...]}, {'not': node}, {'rule': kind}, {'score': {...}}")
+    (key, value), = node.items()
+    if key in ("all", "any"):
+        if not isinstance(value, list) or not value:
+            raise RuleFileError(f"{path.name}: '{key}' needs a non-empty list")
+        return [cid for child in value for cid in _criterion_ids(child, path)]
+    if key == "not":
+        return _criterion_ids(value, path)
+    if key == "rule":
+        return []
+    if key == "score":
+        if not isinstance(value, dict) or "cutoff" not in value or not value.get("items"):
+            raise RuleFileError(f"{path.name}: 'score' needs 'cutoff' and 'items' [{{criterion, points}}]")
+        if value.get("comparison", ">=") not in COMPARISONS:
+            raise RuleFileError(f"{path.name}: score comparison {value.get('comparison')!r} is not one of "
+                                f"{', '.join(COMPARISONS)}")
+        return [item["criterion"] for item in value["items"]]
+    raise RuleFileError(f"{path.name}: unknown entry_rule node {key!r}")
+
+
+def _criterion_from(raw: dict[str, Any], path: Path) -> Criterion:
+    where = f"{path.name}: criterion {raw.get('id')!r}"
+    for key in ("id", "label_vi", "label_en", "citation", "confirmed"):
+        if key not in raw:
+            raise RuleFileError(f"{where} lacks {key!r}")
+    role = raw.get("role", "rule")
+    measure = raw.get("measure")
+    if measure is not None and measure not in MEASURES:
+        raise RuleFileError(f"{where}: unknown measure {measure!r}; lnob computes {', '.join(MEASURES)}")
+    comparison = raw.get("comparison")
+    if role == "rule":
+        if comparison not in COMPARISONS:
+            raise RuleFileError(f"{where}: comparison {comparison!r} is not one of {', '.join(COMPARISONS)}")
+        if raw.get("threshold") is None:
+            raise RuleFileError(f"{where}: a rule criterion needs a threshold")
+        if measure is None:
+            raise RuleFileError(f"{where}: a rule criterion needs a measure")
+    cit = raw["citation"]
+    if not cit.get("decision"):
+        raise RuleFileError(f"{where}: citation needs a decision")
+    return Criterion(
+        id=raw["id"], label_vi=raw["label_vi"], label_en=raw["label_en"], measure=measure, comparison=comparison,
+        threshold=raw.get("threshold"), unit=raw.get("unit"), inputs=tuple(raw.get("inputs", ())),
+        citation=Citation(cit["decision"], _text(cit.get("article")), _text(cit.get("clause")),
+                          _text(cit.get("point")), cit.get("note")),
+        confirmed=bool(raw["confirmed"]), role=role,
+        variants=tuple(Variant(v["when"], v["threshold"], v.get("label_vi"), v.get("label_en"))
+                       for v in raw.get("variants", ())),
+        applies_when=raw.get("applies_when"), confirmed_inputs=tuple(raw.get("confirmed_inputs", ())),
+        provisional=bool(raw.get("provisional", False)), source_status=raw.get("source_status", ""),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def parse_rule(document: dict[str, Any], path: Path) -> StatusRule:
+    """Check one rule document and turn it into a StatusRule (errors name the file and the entry)."""
+    for key in ("status_kind", "title_vi", "title_en", "level", "criteria", "entry_rule", "legal_basis"):
+        if key not in document:
+            raise RuleFileError(f"{path.name} lacks {key!r}")
+    criteria = tuple(_criterion_from(raw, path) for raw in document["criteria"])
+    ids = [c.id for c in criteria]
+    duplicated = {cid for cid in ids if ids.count(cid) > 1}
+    if duplicated:
+        raise RuleFileError(f"{path.name}: criterion ids used twice: {', '.join(sorted(duplicated))}")
+    unknown = set(_criterion_ids(document["entry_rule"], path)) - set(ids)
+    if unknown:
+        raise RuleFileError(f"{path.name}: entry_rule names unknown criteria {', '.join(sorted(unknown))}")
+    indicators_in_rule = {c.id for c in criteria if c.role != "rule"} & set(_criterion_ids(document["entry_rule"],
+                                                                                          path))
+    if indicators_in_rule:
+        raise RuleFileError(f"{path.name}: indicators cannot decide the verdict: {', '.join(sorted(indicators_in_rule))}")
+    return StatusRule(
+        status_kind=document["status_kind"], title_vi=document["title_vi"], title_en=document["title_en"],
+        level=document["level"], applies_from_year=int(document.get("applies_from_year", 0)),
+        applies_to_year=int(document.get("applies_to_year", 9999)), legal_basis=document["legal_basis"],
+        criteria=criteria, entry_rule=document["entry_rule"], provisional=bool(document.get("provisional", False)),
+        is_list=document.get("list_kind", True) is not False, path=path, notes=tuple(document.get("notes", ())),
+        provisional_note_vi=document.get("provisional_note_vi"),
+        provisional_note_en=document.get("provisional_note_en"),
+    )
+
+
+@cache
+def _load_rule_file(path: Path, mtime_ns: int) -> StatusRule:
+    with path.open(encoding="utf-8") as handle:
+        try:
+            document = json.load(handle)
+        except json.JSONDecodeError as exc:
+            raise RuleFileError(f"{path}: not valid JSON ({exc})") from None
+    rule = parse_rule(document, path)
+    if rule.status_kind != path.stem:
+        raise RuleFileError(f"{path.name}: status_kind {rule.status_kind!r} differs from the file name")
+    return rule
+
+
+def load_rule(status_kind: str, directory: Path | None = None) -> StatusRule:
+    """The rule of one status kind (`schemas/status_rules/<kind>.json`, or the LNOB_RULES_DIR copy)."""
+    path = (directory or rules_dir()) / f"{status_kind}.json"
+    if not path.exists():
+        raise RuleFileError(f"no rule file for {status_kind!r} at {path}")
+    return _load_rule_file(path, path.stat().st_mtime_ns)
+
+
+def load_rules(directory: Path | None = None) -> dict[str, StatusRule]:
+    """Every rule file of the folder, by status kind; references between rules must resolve."""
+    folder = directory or rules_dir()
+    rules = {path.stem: load_rule(path.stem, folder) for path in sorted(folder.glob("*.json"))}
+    for rule in rules.values():
+        missing = rule.referenced_rules() - set(rules)
+        if missing:
+            raise RuleFileError(f"{rule.path.name}: refers to rules with no file: {', '.join(sorted(missing))}")
+    return rules
+
+
+def criteria_frame(rule: StatusRule) -> pl.DataFrame:
+    """One row per criterion of a rule: what the data dictionary and `lnob explain` print."""
+    rows = [{
+        "status_kind": rule.status_kind, "criterion_id": c.id, "role": c.role, "label_vi": c.label_vi,
+        "label_en": c.label_en, "measure": c.measure, "comparison": c.comparison,
+        "threshold": None if c.threshold is None else str(c.threshold), "unit": c.unit,
+        "citation": c.citation.text(), "confirmed": c.confirmed,
+    } for c in rule.criteria]
+    return pl.DataFrame(rows, schema={"status_kind": pl.String, "criterion_id": pl.String, "role": pl.String,
+                                      "label_vi": pl.String, "label_en": pl.String, "measure": pl.String,
+                                      "comparison": pl.String, "threshold": pl.String, "unit": pl.String,
+                                      "citation": pl.String, "confirmed": pl.Boolean})
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    label_vi: str
+    label_en: str
+    kind: str                       # "rate_change" or "exit_share"
+    goal: dict[str, Any]
+    levels: tuple[str, ...]
+    source: dict[str, Any]
+    confirmed: bool
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Targets:
+    programme: dict[str, Any]
+    baseline_year: int
+    period_from: int
+    period_to: int
+    targets: tuple[Target, ...]
+
+    def target(self, target_id: str) -> Target:
+        for target in self.targets:
+            if target.id == target_id:
+                return target
+        raise KeyError(target_id)
+
+
+def load_targets(path: Path | None = None) -> Targets:
+    """The programme targets of `schemas/targets.json`."""
+    path = path or TARGETS_FILE
+    with path.open(encoding="utf-8") as handle:
+        document = json.load(handle)
+    targets = []
+    for raw in document["targets"]:
+        for key in ("id", "label_vi", "label_en", "kind", "goal", "source", "confirmed"):
+            if key not in raw:
+                raise RuleFileError(f"{path.name}: target {raw.get('id')!r} lacks {key!r}")
+        if raw["kind"] not in ("rate_change", "exit_share"):
+            raise RuleFileError(f"{path.name}: target {raw['id']!r} has unknown kind {raw['kind']!r}")
+        if raw["goal"].get("comparison") not in COMPARISONS:
+            raise RuleFileError(f"{path.name}: target {raw['id']!r} goal comparison must be one of "
+                                f"{', '.join(COMPARISONS)}")
+        details = {k: v for k, v in raw.items()
+                   if k not in ("id", "label_vi", "label_en", "kind", "goal", "levels", "source", "confirmed")}
+        targets.append(Target(raw["id"], raw["label_vi"], raw["label_en"], raw["kind"], raw["goal"],
+                              tuple(raw.get("levels", ("national",))), raw["source"], bool(raw["confirmed"]),
+                              details))
+    period = document["period"]
+    return Targets(document["programme"], int(document["baseline_year"]), int(period["from"]), int(period["to"]),
+                   tuple(targets))
+
+
+# ---------------------------------------------------------------------------------------------
+# Layouts of the marts built from these rules (for the data dictionary and the writers' casts)
+
+
+@dataclass(frozen=True)
+class MartLayout:
+    name: str
+    grain: str
+    label_vi: str
+    label_en: str
+    columns: tuple[Column, ...]
+    notes: tuple[str, ...] = ()
+
+    def polars_schema(self) -> pl.Schema:
+        return pl.Schema({c.name: c.dtype for c in self.columns})
+
+
+_KEY_COLUMNS = (
+    Column("year", pl.Int64, "Năm rà soát", "Review year"),
+    Column("status_kind", pl.String, "Loại danh sách", "Status kind", allowed=LIST_KINDS),
+    Column("level", pl.String, "Cấp", "Level", description="commune, district or village"),
+    Column("unit_code", pl.String, "Mã đơn vị", "Unit code", code_width=(3, 5)),
+    Column("village", pl.String, "Thôn", "Village", description="Set for ed_village rows; empty otherwise"),
+)
+_UNIT_COLUMNS = (
+    Column("unit_name", pl.String, "Tên đơn vị", "Unit name"),
+    Column("province_code", pl.String, "Mã tỉnh", "Province code", code_width=2),
+    Column("region_key", pl.String, "Vùng", "Region"),
+)
+
+EXIT_CANDIDATES = MartLayout(
+    name="exit_candidates",
+    grain="one row per year × status kind × unit on the list at the review date",
+    label_vi="Đơn vị đề xuất thoát khỏi danh sách", label_en="Exit candidates",
+    columns=(
+        *_KEY_COLUMNS, *_UNIT_COLUMNS,
+        Column("verdict", pl.String, "Kết luận", "Verdict",
+               allowed=(EXIT_CANDIDATE, REMAINS, INSUFFICIENT)),
+        Column("depends_on_unconfirmed", pl.Boolean, "Phụ thuộc ngưỡng chưa xác nhận",
+               "Verdict depends on an unconfirmed threshold or a provisional rule"),
+        Column("provisional_rule", pl.Boolean, "Quy tắc tạm thời", "Provisional rule"),
+        Column("criteria_not_met", pl.String, "Tiêu chí không đạt", "Criteria not met",
+               description="Comma-separated criterion ids (details in exit_criteria)"),
+        Column("criteria_insufficient", pl.String, "Tiêu chí thiếu dữ liệu", "Criteria without data"),
+        Column("classified_as", pl.String, "Phân loại theo số liệu", "Classification from the figures",
+               description="For region_iii_commune: region_iii, region_i, region_ii, out_of_scope or "
+                           "insufficient_data (Decision 33/2020 Arts. 3–5); empty for other kinds"),
+        Column("list_decisions", pl.String, "Quyết định của danh sách", "Decisions behind the membership"),
+        Column("source_submissions", pl.String, "Bản nộp nguồn", "Source submissions",
+               description="Comma-separated submission ids the values came from"),
+        Column("rule_file", pl.String, "Tệp quy tắc", "Rule file"),
+    ),
+)
+
+ENTRY_CANDIDATES = MartLayout(
+    name="entry_candidates",
+    grain="one row per year × status kind × unit not on the list that meets the entry criteria",
+    label_vi="Đơn vị đáp ứng tiêu chí vào danh sách", label_en="Entry candidates",
+    columns=(
+        *_KEY_COLUMNS, *_UNIT_COLUMNS,
+        Column("verdict", pl.String, "Kết luận", "Verdict", allowed=(ENTRY_CANDIDATE,)),
+        Column("depends_on_unconfirmed", pl.Boolean, "Phụ thuộc ngưỡng chưa xác nhận",
+               "Verdict depends on an unconfirmed threshold or a provisional rule"),
+        Column("provisional_rule", pl.Boolean, "Quy tắc tạm thời", "Provisional rule"),
+        Column("source_submissions", pl.String, "Bản nộp nguồn", "Source submissions"),
+        Column("rule_file", pl.String, "Tệp quy tắc", "Rule file"),
+    ),
+)
+
+EXIT_CRITERIA = MartLayout(
+    name="exit_criteria",
+    grain="one row per year × status kind × evaluated unit × criterion (units on a list, and entry candidates)",
+    label_vi="Đánh giá từng tiêu chí", label_en="Criterion-by-criterion evaluation",
+    notes=("Join to exit_candidates or entry_candidates on year, status_kind, unit_code, village.",
+           "Criteria that do not apply to the unit (a Mekong Delta variant elsewhere) have no row."),
+    columns=(
+        *_KEY_COLUMNS,
+        Column("on_list", pl.Boolean, "Có trong danh sách", "On the list at the review date"),
+        Column("criterion_id", pl.String, "Mã tiêu chí", "Criterion"),
+        Column("role", pl.String, "Vai trò", "Role", allowed=("rule", "indicator")),
+        Column("label_vi", pl.String, "Tiêu chí (tiếng Việt)", "Criterion (Vietnamese)"),
+        Column("label_en", pl.String, "Tiêu chí (tiếng Anh)", "Criterion (English)"),
+        Column("measure", pl.String, "Chỉ tiêu đo", "Measure"),
+        Column("value", pl.Float64, "Giá trị", "Value",
+               description="Unrounded; rates are 100 × count / count; flags are 1 (true) or 0 (false)"),
+        Column("value_text", pl.String, "Giá trị (chữ)", "Value as text"),
+        Column("comparison", pl.String, "Phép so sánh", "Comparison", allowed=tuple(COMPARISONS)),
+        Column("threshold", pl.Float64, "Ngưỡng", "Threshold", description="flags: 1 (true) or 0 (false)"),
+        Column("unit", pl.String, "Đơn vị tính", "Unit"),
+        Column("variant", pl.String, "Biến thể", "Variant", description="e.g. mekong_delta when a regional "
+               "threshold replaced the general one"),
+        Column("outcome", pl.String, "Kết quả", "Outcome", allowed=(MET, NOT_MET, INSUFFICIENT, REPORTED)),
+        Column("numerator", pl.Int64, "Tử số", "Numerator (count)"),
+        Column("denominator", pl.Int64, "Mẫu số", "Denominator (count)"),
+        Column("detail", pl.String, "Chi tiết", "Detail"),
+        Column("citation", pl.String, "Căn cứ pháp lý", "Legal citation"),
+        Column("confirmed", pl.Boolean, "Đã xác nhận", "Confirmed"),
+        Column("source_submissions", pl.String, "Bản nộp nguồn", "Source submissions"),
+    ),
+)
+
+TARGET_PROGRESS = MartLayout(
+    name="target_progress",
+    grain="one row per year × target × level × unit × basis",
+    label_vi="Tiến độ mục tiêu", label_en="Progress towards the targets",
+    columns=(
+        Column("year", pl.Int64, "Năm rà soát", "Review year"),
+        Column("target_id", pl.String, "Mã mục tiêu", "Target"),
+        Column("level", pl.String, "Cấp", "Level", allowed=("national", "province")),
+        Column("unit_code", pl.String, "Mã đơn vị", "Unit code", description="VN for national"),
+        Column("basis", pl.String, "Cơ sở", "Basis",
+               allowed=("review_figures", "recognised_by_decision", "exit_candidates")),
+        Column("label_vi", pl.String, "Mục tiêu", "Target (Vietnamese)"),
+        Column("label_en", pl.String, "Mục tiêu (tiếng Anh)", "Target (English)"),
+        Column("baseline_year", pl.Int64, "Năm gốc", "Baseline year"),
+        Column("baseline_value", pl.Float64, "Giá trị gốc", "Baseline value"),
+        Column("value", pl.Float64, "Giá trị", "Value"),
+        Column("change_per_year", pl.Float64, "Mức giảm bình quân mỗi năm (điểm %)",
+               "Average decrease per year (percentage points)"),
+        Column("numerator", pl.Int64, "Tử số", "Numerator"),
+        Column("denominator", pl.Int64, "Mẫu số", "Denominator"),
+        Column("goal", pl.Float64, "Mục tiêu", "Goal"),
+        Column("goal_comparison", pl.String, "So sánh với mục tiêu", "Goal comparison"),
+        Column("goal_text", pl.String, "Mục tiêu (chữ)", "Goal as stated"),
+        Column("expected_by_year", pl.Float64, "Mức cần đạt đến năm này", "Expected by this year"),
+        Column("status", pl.String, "Tình trạng", "Status", allowed=("on_track", "off_track", "insufficient_data")),
+        Column("on_track", pl.Boolean, "Đúng tiến độ", "On track"),
+        Column("confirmed", pl.Boolean, "Mục tiêu đã xác nhận", "Target confirmed"),
+        Column("source", pl.String, "Nguồn số liệu", "Where the figure came from"),
+        Column("note", pl.String, "Ghi chú", "Note"),
+    ),
+)
+
+EXIT_MARTS: dict[str, MartLayout] = {m.name: m for m in (EXIT_CANDIDATES, EXIT_CRITERIA, ENTRY_CANDIDATES,
+                                                         TARGET_PROGRESS)}
