@@ -107,11 +107,19 @@ def split_unit_type(name: str) -> tuple[str | None, str]:
     # Folding keeps one character per Vietnamese letter, so a prefix's length is the same in both spellings.
     if len(folded) != len(cleaned):
         return None, cleaned
+    written_plainly = strip_accents(cleaned) == cleaned
     for unit_type, prefix in _UNIT_TYPE_PREFIXES:
-        if folded.startswith(prefix):
-            rest = cleaned[len(prefix):].lstrip()
-            if rest:
-                return unit_type, rest
+        if not folded.startswith(prefix):
+            continue
+        # A unit-type word written without its accents counts only when the whole name is typed without
+        # accents ("Xa Ea Kly"): "Quản Bạ" and "Quan Hóa" are district names, not "Quận …".
+        is_abbreviation = prefix != fold(unit_type) + " "
+        written = cleaned[: len(prefix)].casefold()
+        if not (is_abbreviation or written_plainly or written == unit_type.casefold() + " "):
+            continue
+        rest = cleaned[len(prefix):].lstrip()
+        if rest:
+            return unit_type, rest
     return None, cleaned
 
 

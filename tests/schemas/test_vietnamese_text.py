@@ -141,3 +141,16 @@ def test_every_official_name_opens_with_its_unit_type():
                       ("commune", date(2024, 1, 1)), ("province", date(2026, 1, 1)), ("commune", date(2026, 1, 1))):
         units = units_at(level, on)
         assert (units["unit_name"].map_elements(unit_type_of, return_dtype=pl.String) == units["unit_type"]).all()
+
+
+def test_a_name_that_starts_like_a_unit_type_keeps_its_first_word():
+    # Quản Bạ (Hà Giang) and Quan Hóa (Thanh Hóa) are district names, not "Quận Bạ" / "Quận Hóa".
+    assert name_key("Quản Bạ") == "quan ba"
+    assert name_key("Huyện Quản Bạ") == "quan ba"
+    assert name_key("Quan Hóa") == "quan hoa"
+    assert name_key("Huyện Quan Hóa") == "quan hoa"
+
+
+def test_an_unaccented_unit_type_counts_when_the_whole_name_is_typed_plainly():
+    assert name_key("Xa Ea Kly") == name_key("Xã Ea Kly") == "ea kly"
+    assert name_key("huyen quan ba") == "quan ba"
