@@ -1,0 +1,477 @@
+"""Read a submitted file into a table of text, whatever it is: CSV (UTF-8, UTF-8 with BOM, UTF-16;
+`,` `;` or tab), XLSX/XLS, JSON records or Parquet.
+
+The libraries do the reading (Polars for CSV, JSON and Parquet; fastexcel/calamine for Excel). What is
+added here is what a submitter's file needs and no reader gives:
+- the format is decided by the bytes, not by the file name (a warning says when they disagree);
+- every value is kept as text, so that nothing is guessed before `transforms.normalize` reads it
+  deliberately (codes keep their zeros, `1.057.374` is not read as 1.057);
+- the header row is found below the title rows that Vietnamese report forms carry: it is the first row
+  where most cells are names or labels of a contract column;
+- every row keeps the number the submitter sees (header and title rows counted; in XLSX the sheet's
+  own row number, so `C14` is the cell to open). CSV rows are counted as lines: a quoted value spanning
+  lines shifts the numbers after it, which spreadsheets never write for these forms;
+- an XLSX sheet is also looked at (not read) through its XML for what calamine does not report: where
+  the used range starts, which columns hold numbers rather than text, formulas and merged cells.
+
+A file that cannot be read gives findings, never an exception.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from xml.etree import ElementTree
+from xml.parsers import expat
+
+import polars as pl
+
+from schemas.contracts import CONTRACTS, Contract
+from transforms.normalize import ROW, header_score
+
+HEADER_SEARCH_ROWS = 30
+SEPARATORS = (",", ";", "\t")
+MAX_LISTED_CELLS = 20
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+@dataclass
+class ParsedTable:
+    """A submitted table as text: `frame` has `__row__` (row number in the file) and one String column
+    per file column, named c0, c1, …; `headers[i]` is the header of c{i} as written."""
+
+    format: str                                   # csv | xlsx | xls | json | parquet | unknown
+    frame: pl.DataFrame | None = None
+    headers: list[str | None] = field(default_factory=list)
+    column_refs: list[str] | None = None          # XLSX column letters, for cell addresses
+    sheet: str | None = None
+    header_row: int | None = None
+    machine_numeric: set[int] = field(default_factory=set)   # columns written as numbers by a program
+    issues: list[dict] = field(default_factory=list)          # file-level findings (rule, row, cell, ...)
+    row_kind: str = "row"                          # "row" (sheet/line number) or "record" (JSON, Parquet)
+
+    @property
+    def readable(self) -> bool:
+        return self.frame is not None and not any(i["severity"] == "error" for i in self.issues)
+
+    def cell(self, position: int, row: int | None) -> str | None:
+        if self.column_refs is None or row is None or position >= len(self.column_refs):
+            return None
+        return f"{self.column_refs[position]}{row}"
+
+
+def issue(rule: str, severity: str = "error", *, row: int | None = None, cell: str | None = None,
+          column: str | None = None, value: str | None = None, count: int = 1, **params) -> dict:
+    """A finding before its message is written (pipeline/reports.py holds the messages)."""
+    return {"rule": rule, "severity": severity, "row": row, "cell": cell, "column": column,
+            "value": value, "count": count, "params": params}
+
+
+# --- format -----------------------------------------------------------------------------------------
+
+def detect_format(data: bytes) -> str:
+    """What the bytes are: xlsx, xls, parquet, json, csv, empty or binary."""
+    if not data or not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        return "empty"
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "xls"
+    if data[:4] == b"PAR1":
+        return "parquet"
+    text, reason = _decode(data)
+    if text is None:
+        return "csv" if reason == "not-utf8" else "binary"
+    stripped = text.lstrip()
+    if stripped[:1] in ("[", "{"):
+        return "json"
+    return "csv"
+
+
+_SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls",
+                   ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def _decode(data: bytes) -> tuple[str | None, str | None]:
+    """(text, encoding) by BOM, then UTF-8; (None, reason) when the bytes are not text lnob reads."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError:
+                return None, "bad-" + encoding
+    sample = data[:4096]
+    if len(sample) >= 4 and sample.count(b"\x00") * 3 >= len(sample):
+        # UTF-16 without its BOM: every other byte of Latin text is zero.
+        encoding = "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            return None, "binary"
+    if b"\x00" in sample:
+        return None, "binary"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "not-utf8"
+    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\t\r\n")
+    if controls > 8:
+        return None, "binary"
+    return text, "utf-8"
+
+
+# --- header row -----------------------------------------------------------------------------------
+
+def _best_header_row(rows: list[list[str | None]], contracts: list[Contract]) -> tuple[int | None, int]:
+    """Index of the first row where most non-empty cells are contract headers (at least two)."""
+    best_index, best_score = None, 0
+    for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        filled = [c for c in cells if c is not None and str(c).strip()]
+        if not filled:
+            continue
+        score = max(header_score(filled, contract) for contract in contracts)
+        if score >= 2 and score * 2 >= len(filled):
+            return index, score
+        if score > best_score:
+            best_index, best_score = index, score
+    if best_score >= 2:
+        return best_index, best_score
+    return None, 0
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable) -> None:
+    text, encoding = _decode(data)
+    if text is None:
+        if encoding == "not-utf8":
+            bad_at = _first_bad_utf8(data)
+            line = data[:bad_at].count(b"\n") + 1
+            table.issues.append(issue("file.encoding", row=line, value=data[bad_at:bad_at + 8].hex(" ")))
+        else:
+            table.issues.append(issue("file.unreadable", detail="binary"))
+        return
+    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    best: tuple[int, int, str] | None = None  # (score, fields, separator)
+    header_line = None
+    for separator in SEPARATORS:
+        rows = list(csv.reader(lines, delimiter=separator))
+        index, score = _best_header_row(rows, contracts)
+        if index is None:
+            continue
+        candidate = (score, len(rows[index]), separator)
+        if best is None or candidate[:2] > best[:2]:
+            best, header_line = candidate, index
+    if best is None:
+        table.issues.append(issue("file.no_header", row=1))
+        return
+    separator = best[2]
+    try:
+        raw = pl.read_csv(io.BytesIO(text.encode("utf-8")), separator=separator, has_header=False,
+                          infer_schema=False, skip_lines=header_line, truncate_ragged_lines=True,
+                          raise_if_empty=False)
+    except Exception as exc:  # noqa: BLE001 — Polars raises several kinds on bad quoting
+        table.issues.append(issue("file.unreadable", detail=str(exc).splitlines()[0][:200]))
+        return
+    if raw.height == 0:
+        table.issues.append(issue("file.no_header", row=1))
+        return
+    table.headers = [None if v is None else str(v) for v in raw.row(0)]
+    table.header_row = header_line + 1
+    body = raw.slice(1)
+    table.frame = _numbered(body, first_row=table.header_row + 1)
+
+
+def _first_bad_utf8(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
+
+
+def _numbered(body: pl.DataFrame, *, first_row: int) -> pl.DataFrame:
+    """Columns renamed c0… (headers may repeat or be empty), every value text, the row number added,
+    and rows with no value at all dropped (their numbers stay with the rows around them)."""
+    body = body.rename({old: f"c{i}" for i, old in enumerate(body.columns)})
+    body = body.with_columns(pl.all().cast(pl.String))
+    body = body.with_columns(pl.int_range(first_row, first_row + body.height, dtype=pl.Int64).alias(ROW))
+    data_columns = [c for c in body.columns if c != ROW]
+    if data_columns:
+        filled = pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in data_columns])
+        body = body.filter(filled)
+    return body.select([ROW, *data_columns])
+
+
+# --- Excel ----------------------------------------------------------------------------------------
+
+def _column_letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + (ord(ch) - 64)
+    return index - 1
+
+
+@dataclass
+class _SheetFacts:
+    first_row: int = 1          # sheet row number of the used range's first row
+    first_column: int = 0       # 0-based column index of its first column
+    text_rows: dict[int, list[int]] = field(default_factory=dict)     # column index → rows holding text
+    number_rows: dict[int, list[int]] = field(default_factory=dict)   # column index → rows holding numbers
+    formulas: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+
+
+def _sheet_xml_path(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{_PKG_REL_NS}Relationship")}
+    for sheet in workbook.iter(f"{_SHEET_NS}sheet"):
+        if sheet.get("name") == sheet_name:
+            target = targets.get(sheet.get(f"{_REL_NS}id"))
+            if target is None:
+                return None
+            return target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+    return None
+
+
+def _sheet_facts(data: bytes, sheet_name: str) -> _SheetFacts | None:
+    """Where the used range starts, which cells are numbers, formulas and merged ranges, from the sheet
+    XML (calamine gives values only). None when the workbook's layout is not the usual one."""
+    facts = _SheetFacts()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            path = _sheet_xml_path(archive, sheet_name)
+            if path is None:
+                return None
+            rows: list[int] = []
+            columns: list[int] = []
+            # Expat with a start-element handler only: no tree is built (a 3,000-row sheet has ~60,000
+            # cells, and building elements for them costs more than reading the values).
+            main = _SHEET_NS.strip("{}") + " "
+            cell_tag, merge_tag = main + "c", main + "mergeCell"
+            value_tags, formula_tag = (main + "v", main + "is"), main + "f"
+            current: dict = {}
+
+            column_of: dict[str, int] = {}
+
+            def finish_cell() -> None:
+                ref = current.get("r") or ""
+                letters = ref.rstrip("0123456789")
+                if letters and letters != ref:
+                    if current.get("value"):
+                        column = column_of.get(letters)
+                        if column is None:
+                            column = column_of[letters] = _column_index(letters)
+                        row = int(ref[len(letters):])
+                        rows.append(row)
+                        columns.append(column)
+                        numeric = current.get("t") in (None, "n")
+                        (facts.number_rows if numeric else facts.text_rows).setdefault(column, []).append(row)
+                    if current.get("formula"):
+                        facts.formulas.append(ref)
+                current.clear()
+
+            def start(name: str, attributes: dict) -> None:
+                if name == cell_tag:
+                    if current:
+                        finish_cell()
+                    current.update(r=attributes.get("r"), t=attributes.get("t"))
+                elif name in value_tags:
+                    current["value"] = True
+                elif name == formula_tag:
+                    current["formula"] = True
+                elif name == merge_tag:
+                    facts.merged.append(attributes.get("ref") or "")
+
+            parser = expat.ParserCreate(namespace_separator=" ")
+            parser.StartElementHandler = start
+            parser.Parse(archive.read(path), True)
+            if current:
+                finish_cell()
+            if rows:
+                facts.first_row, facts.first_column = min(rows), min(columns)
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, expat.ExpatError, OSError, EOFError):
+        return None
+    return facts
+
+
+def _read_excel(data: bytes, fmt: str, sheet: str | None, contracts: list[Contract], table: ParsedTable) -> None:
+    import fastexcel
+
+    try:
+        workbook = fastexcel.read_excel(data)
+        names = list(workbook.sheet_names)
+    except Exception as exc:  # noqa: BLE001 — fastexcel has its own error classes
+        table.issues.append(issue("file.unreadable", detail=str(exc).splitlines()[0][:200]))
+        return
+    if sheet is not None and sheet not in names:
+        table.issues.append(issue("file.sheet_missing", value=sheet, sheets=", ".join(names)))
+        return
+    if not names:
+        table.issues.append(issue("file.empty"))
+        return
+    sheet_name = sheet or names[0]
+    table.sheet = sheet_name
+    try:
+        loaded = workbook.load_sheet(sheet_name, header_row=None, dtypes="string", whitespace_as_null=True)
+        raw = loaded.to_polars()
+    except Exception as exc:  # noqa: BLE001 — bad input must become a finding, never a crash
+        table.issues.append(issue("file.unreadable", detail=str(exc).splitlines()[0][:200]))
+        return
+    facts = _sheet_facts(data, sheet_name) if fmt == "xlsx" else None
+    if fmt == "xlsx" and facts is None:
+        table.issues.append(issue("file.unreadable", detail="the workbook's sheet could not be opened"))
+        return
+    facts = facts or _SheetFacts()
+    if raw.height == 0:
+        table.issues.append(issue("file.empty"))
+        return
+    rows = [list(r) for r in raw.head(HEADER_SEARCH_ROWS).iter_rows()]
+    index, _score = _best_header_row(rows, contracts)
+    if index is None:
+        table.issues.append(issue("file.no_header", row=facts.first_row))
+        return
+    table.headers = [None if v is None else str(v) for v in rows[index]]
+    table.header_row = facts.first_row + index
+    table.column_refs = [_column_letters(facts.first_column + i) for i in range(raw.width)]
+    table.frame = _numbered(raw.slice(index + 1), first_row=table.header_row + 1)
+    for position in range(raw.width):
+        absolute = facts.first_column + position
+        number_rows = [r for r in facts.number_rows.get(absolute, []) if r > table.header_row]
+        text_rows = [r for r in facts.text_rows.get(absolute, []) if r > table.header_row]
+        if number_rows and not text_rows:
+            table.machine_numeric.add(position)
+    if facts.formulas:
+        table.issues.append(issue("file.formulas", "warning", cell=facts.formulas[0], count=len(facts.formulas),
+                                  cells=", ".join(facts.formulas[:MAX_LISTED_CELLS])))
+    merged_in_data = [m for m in facts.merged if _merged_below(m, table.header_row)]
+    if merged_in_data:
+        first = merged_in_data[0].split(":")[0]
+        table.issues.append(issue("file.merged_cells", "warning", cell=first, count=len(merged_in_data),
+                                  cells=", ".join(merged_in_data[:MAX_LISTED_CELLS])))
+
+
+def _merged_below(ref: str, header_row: int) -> bool:
+    corner = _CELL_REF.match(ref.split(":")[-1])
+    return bool(corner) and int(corner.group(2)) >= header_row
+
+
+# --- JSON and Parquet -----------------------------------------------------------------------------
+
+def _records_frame(headers: list[str], columns: dict[str, list], table: ParsedTable) -> None:
+    table.headers = list(headers)
+    frame = pl.DataFrame({f"c{i}": pl.Series(columns[h], dtype=pl.String) for i, h in enumerate(headers)})
+    table.header_row = None
+    table.row_kind = "record"
+    table.frame = _numbered(frame, first_row=1)
+
+
+def _read_json(data: bytes, table: ParsedTable) -> None:
+    text, _encoding = _decode(data)
+    try:
+        document = json.loads(text or "")
+    except (json.JSONDecodeError, TypeError) as exc:
+        table.issues.append(issue("file.unreadable", row=getattr(exc, "lineno", None), detail=str(exc)[:200]))
+        return
+    if isinstance(document, dict):
+        document = next((v for v in document.values() if isinstance(v, list)), None)
+    if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
+        table.issues.append(issue("file.unreadable", detail="expected a list of records"))
+        return
+    headers: list[str] = []
+    for record in document:
+        headers += [k for k in record if k not in headers]
+    columns: dict[str, list] = {h: [] for h in headers}
+    numeric = {h: True for h in headers}
+    for record in document:
+        for h in headers:
+            value = record.get(h)
+            if value is None:
+                columns[h].append(None)
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                numeric[h] = False
+            columns[h].append(_json_text(value))
+    _records_frame(headers, columns, table)
+    table.machine_numeric = {i for i, h in enumerate(headers) if numeric[h] and any(v is not None for v in columns[h])}
+
+
+def _json_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float | str):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _read_parquet(data: bytes, table: ParsedTable) -> None:
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 — damaged footer, unsupported encoding …
+        table.issues.append(issue("file.unreadable", detail=str(exc).splitlines()[0][:200]))
+        return
+    table.headers = list(frame.columns)
+    table.machine_numeric = {i for i, dtype in enumerate(frame.dtypes) if dtype.is_numeric()}
+    table.row_kind = "record"
+    table.frame = _numbered(frame, first_row=1)
+
+
+# --- entry point ----------------------------------------------------------------------------------
+
+def parse_file(data: bytes, *, file_name: str = "", sheet: str | None = None,
+               kind: str | None = None) -> ParsedTable:
+    """Read a submitted file's bytes into a ParsedTable; problems become `issues`, never exceptions.
+
+    `kind` narrows the header search to one contract; without it every contract is tried.
+    """
+    contracts = [CONTRACTS[kind]] if kind in CONTRACTS else list(CONTRACTS.values())
+    fmt = detect_format(data)
+    table = ParsedTable(format=fmt)
+    if fmt == "empty":
+        table.issues.append(issue("file.empty"))
+        return table
+    if fmt == "binary":
+        table.issues.append(issue("file.unreadable", detail="binary"))
+        return table
+    suffix = PurePosixPath(file_name.lower()).suffix
+    named = _SUFFIX_FORMATS.get(suffix)
+    if named is not None and named != fmt and not {named, fmt} <= {"xlsx", "xls"}:
+        table.issues.append(issue("file.format_mismatch", "warning", value=suffix, detected=fmt))
+    try:
+        if fmt in ("xlsx", "xls"):
+            _read_excel(data, fmt, sheet, contracts, table)
+        elif fmt == "parquet":
+            _read_parquet(data, table)
+        elif fmt == "json":
+            _read_json(data, table)
+        else:
+            _read_csv(data, contracts, table)
+    except Exception as exc:  # noqa: BLE001 — any other reader failure is a finding too
+        table.frame = None
+        table.issues.append(issue("file.unreadable", detail=f"{type(exc).__name__}: {str(exc)[:200]}"))
+    if table.frame is not None and table.frame.height == 0:
+        table.issues.append(issue("file.no_rows", row=table.header_row))
+    return table

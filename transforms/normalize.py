@@ -1,0 +1,363 @@
+"""Normalise a submitted table to its contract: header matching, text, codes, numbers, yes/no values.
+
+Grain in and out: one row per data row of the submitted file (keyed by `__row__`, the row number the
+submitter sees), in the same order.
+
+Everything arrives here as text (the parser never lets a reader guess types), and each value is parsed
+deliberately:
+- headers match the contract's English names or Vietnamese labels, with or without accents, any case;
+- text is NFC, with runs of whitespace folded; an empty cell is null (not reported), never zero;
+- codes get back the leading zeros that spreadsheets drop (a warning says so);
+- numbers are read the Vietnamese way (`1.057.374`, `4,03`) and the English way (`1,057,374`, `4.03`).
+  A value that reads differently in the two conventions is never guessed silently:
+  * in a whole-number column, `1,500` can only be one thousand five hundred (a count of 1.5 households
+    does not exist), so it is read that way and a warning lists where;
+  * in a decimal column, `1,500` or `1.500` (one to three digits, one separator, three digits) could be
+    1.5 or 1500: the row is an error asking the submitter to write it unambiguously.
+- coded values written in Vietnamese (`nông thôn`, `hộ nghèo`) become their codes (schemas VALUE_ALIASES).
+
+`normalize` keeps, for every contract column, the typed value plus `<column>__text` (the text as written,
+NFC) and `<column>__issue` (a rule id when the value could not be read, or was changed in a way the
+submitter should know about). `value_issues` turns those into one row per problem cell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from schemas.contracts import CONTRACTS, VALUE_ALIASES, Contract
+from schemas.text import fold, fold_expr, normalize_text_expr
+
+ROW = "__row__"
+TEXT_SUFFIX = "__text"
+ISSUE_SUFFIX = "__issue"
+_COMPACT = "__compact"
+_READ = "__read"
+
+# Rule ids raised here, with their severity. Messages live with the other submitter-facing texts in
+# pipeline/reports.py's catalogue, keyed by these ids.
+VALUE_RULES: dict[str, str] = {
+    "value.not_a_number": "error",
+    "value.not_a_whole_number": "error",
+    "value.ambiguous_number": "error",
+    "value.thousands_comma": "warning",
+    "value.not_yes_no": "error",
+    "code.leading_zeros_restored": "warning",
+    "code.name_replaced_by_code": "warning",
+}
+
+_TRUE_WORDS = ("1", "1.0", "true", "t", "yes", "y", "x", "co", "dung")
+_FALSE_WORDS = ("0", "0.0", "false", "f", "no", "n", "khong", "k", "sai")
+
+# Number shapes, tried in the order written. `AMBIGUOUS` is one to three digits (not a lone 0), one
+# separator, then exactly three digits: 1.500 / 1,500.
+_SIGN = r"^[-+]?"
+_AMBIGUOUS = _SIGN + r"[1-9]\d{0,2}[.,]\d{3}$"
+_PLAIN = _SIGN + r"\d+$"
+_DOT_DECIMAL = _SIGN + r"\d*\.\d+$"
+_COMMA_DECIMAL = _SIGN + r"\d*,\d+$"
+_DOT_GROUPS = _SIGN + r"\d{1,3}(\.\d{3})+$"
+_COMMA_GROUPS = _SIGN + r"\d{1,3}(,\d{3})+$"
+_DOT_GROUPS_COMMA_DECIMAL = _SIGN + r"\d{1,3}(\.\d{3})+,\d+$"
+_COMMA_GROUPS_DOT_DECIMAL = _SIGN + r"\d{1,3}(,\d{3})+\.\d+$"
+_SCIENTIFIC = _SIGN + r"\d+(\.\d+)?[eE][-+]?\d+$"
+_WHOLE_DECIMAL = _SIGN + r"\d+[.,]0+$"
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def header_key(text: str | None) -> str:
+    """Match key of a header: accents, case, punctuation and spacing ignored ("Mã xã" = "ma_xa" = "MA XA")."""
+    if text is None:
+        return ""
+    return _NON_WORD.sub(" ", fold(str(text))).strip()
+
+
+def _header_keys(contract: Contract) -> dict[str, str]:
+    if contract.name in _HEADER_KEYS:
+        return _HEADER_KEYS[contract.name]
+    keys: dict[str, str] = {}
+    for column in contract.columns:
+        for spelling in (column.name, column.label_vi, column.label_en):
+            keys.setdefault(header_key(spelling), column.name)
+    if contract.name in CONTRACTS and CONTRACTS[contract.name] is contract:
+        _HEADER_KEYS[contract.name] = keys
+    return keys
+
+
+_HEADER_KEYS: dict[str, dict[str, str]] = {}
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """How the headers of a file map to a contract. Positions are 0-based column positions in the file."""
+
+    contract: str
+    columns: dict[int, str]                      # position → contract column name (first occurrence)
+    headers: dict[int, str]                      # position → header as written
+    unknown: list[int] = field(default_factory=list)                 # positions matching no column
+    duplicates: dict[str, list[int]] = field(default_factory=dict)   # contract column → every position
+    missing_required: list[str] = field(default_factory=list)
+    missing_optional: list[str] = field(default_factory=list)
+
+    @property
+    def matched(self) -> int:
+        return len(self.columns)
+
+    def position_of(self, name: str) -> int | None:
+        for position, column in self.columns.items():
+            if column == name:
+                return position
+        return None
+
+
+def match_headers(headers: Sequence[str | None], contract: Contract) -> HeaderMatch:
+    """Map each header to a contract column. Empty headers are ignored; a second column with the same
+    meaning is a duplicate (only the first is read)."""
+    keys = _header_keys(contract)
+    columns: dict[int, str] = {}
+    written: dict[int, str] = {}
+    unknown: list[int] = []
+    positions: dict[str, list[int]] = {}
+    for position, header in enumerate(headers):
+        if header is None or not str(header).strip():
+            continue
+        written[position] = str(header).strip()
+        name = keys.get(header_key(header))
+        if name is None:
+            unknown.append(position)
+            continue
+        positions.setdefault(name, []).append(position)
+        if len(positions[name]) == 1:
+            columns[position] = name
+    present = set(columns.values())
+    return HeaderMatch(
+        contract=contract.name,
+        columns=columns,
+        headers=written,
+        unknown=unknown,
+        duplicates={name: where for name, where in positions.items() if len(where) > 1},
+        missing_required=[c.name for c in contract.columns if c.required and c.name not in present],
+        missing_optional=[c.name for c in contract.columns if not c.required and c.name not in present],
+    )
+
+
+def _key_expr(text: pl.Expr) -> pl.Expr:
+    """Column version of `header_key`."""
+    return fold_expr(text).str.replace_all(r"[^0-9a-z]+", " ").str.strip_chars()
+
+
+def header_score(cells: Sequence[str | None], contract: Contract) -> int:
+    """How many cells of a row are headers of this contract (used to find the header row under titles)."""
+    keys = _header_keys(contract)
+    return len({keys[k] for k in (header_key(c) for c in cells if c is not None) if k in keys})
+
+
+def infer_kind(headers: Sequence[str | None]) -> str | None:
+    """The contract whose required columns the headers cover best; None when no contract has half of its
+    required columns."""
+    best, best_share = None, 0.0
+    for name, contract in CONTRACTS.items():
+        match = match_headers(headers, contract)
+        required = contract.required_names
+        share = (len(required) - len(match.missing_required)) / len(required)
+        if share > best_share or (share == best_share and best is not None
+                                  and match.matched > match_headers(headers, CONTRACTS[best]).matched):
+            best, best_share = name, share
+    return best if best_share >= 0.5 else None
+
+
+# --- value parsing (column expressions) ---------------------------------------------------------
+
+def _strip_number(text: pl.Expr) -> pl.Expr:
+    """Spaces (also non-breaking ones) inside numbers are digit grouping; a trailing % is a unit."""
+    return text.str.replace_all(r"[\s\u00a0\u202f]", "").str.strip_suffix("%")
+
+
+def _number_stages(name: str, *, whole: bool, machine: bool) -> tuple[pl.Expr, pl.Expr, tuple[pl.Expr, pl.Expr]]:
+    """Expressions for a number column, in three stages over `<name>__text` so that each stage refers to
+    the previous one's columns (one long expression per column makes Polars' planning slow):
+    (compact text, value as read, (final Float64 value, issue rule id))."""
+    text = pl.col(name + TEXT_SUFFIX)
+    compact_expr = _strip_number(text).alias(name + _COMPACT)
+    compact = pl.col(name + _COMPACT)
+    read = pl.col(name + _READ)
+    if machine:
+        # Written by a program as a number (an XLSX numeric cell, JSON, Parquet): no locale to guess.
+        read_expr = compact.cast(pl.Float64, strict=False).alias(name + _READ)
+        issue = pl.when(compact.is_not_null() & read.is_null()).then(pl.lit("value.not_a_number"))
+        if whole:
+            issue = issue.when(read.is_not_null() & (read != read.round(0))).then(pl.lit("value.not_a_whole_number"))
+        value = pl.when(read == read.round(0)).then(read).otherwise(None) if whole else read
+        return compact_expr, read_expr, (value, issue.otherwise(pl.lit(None, dtype=pl.String)))
+
+    def matches(pattern: str) -> pl.Expr:
+        return compact.str.contains(pattern)
+
+    without_dots = compact.str.replace_all(".", "", literal=True)
+    without_commas = compact.str.replace_all(",", "", literal=True)
+    if whole:
+        reading = (
+            pl.when(matches(_PLAIN)).then(compact)
+            .when(matches(_DOT_GROUPS)).then(without_dots)
+            .when(matches(_COMMA_GROUPS)).then(without_commas)
+            .when(matches(_WHOLE_DECIMAL)).then(compact.str.replace(r"[.,]0+$", ""))
+            .when(matches(_SCIENTIFIC)).then(compact)
+        )
+        read_expr = reading.otherwise(None).cast(pl.Float64, strict=False).alias(name + _READ)
+        fractional = matches(r"^[-+]?[\d.,]*[.,]\d+$")
+        issue = (
+            pl.when(compact.is_null()).then(pl.lit(None, dtype=pl.String))
+            .when(read.is_not_null() & (read != read.round(0))).then(pl.lit("value.not_a_whole_number"))
+            .when(read.is_null() & fractional).then(pl.lit("value.not_a_whole_number"))
+            .when(read.is_null()).then(pl.lit("value.not_a_number"))
+            .when(matches(_AMBIGUOUS) & compact.str.contains(",", literal=True)).then(pl.lit("value.thousands_comma"))
+            .otherwise(pl.lit(None, dtype=pl.String))
+        )
+        return compact_expr, read_expr, (pl.when(read == read.round(0)).then(read).otherwise(None), issue)
+    reading = (
+        pl.when(matches(_AMBIGUOUS)).then(pl.lit(None, dtype=pl.String))
+        .when(matches(_PLAIN) | matches(_DOT_DECIMAL) | matches(_SCIENTIFIC)).then(compact)
+        .when(matches(_COMMA_DECIMAL)).then(compact.str.replace_all(",", ".", literal=True))
+        .when(matches(_DOT_GROUPS)).then(without_dots)
+        .when(matches(_COMMA_GROUPS)).then(without_commas)
+        .when(matches(_DOT_GROUPS_COMMA_DECIMAL)).then(without_dots.str.replace(",", ".", literal=True))
+        .when(matches(_COMMA_GROUPS_DOT_DECIMAL)).then(without_commas)
+    )
+    read_expr = reading.otherwise(None).cast(pl.Float64, strict=False).alias(name + _READ)
+    issue = (
+        pl.when(compact.is_null()).then(pl.lit(None, dtype=pl.String))
+        .when(matches(_AMBIGUOUS)).then(pl.lit("value.ambiguous_number"))
+        .when(read.is_null()).then(pl.lit("value.not_a_number"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    return compact_expr, read_expr, (read, issue)
+
+
+def parse_number_text(text: str, *, whole: bool) -> tuple[float | None, str | None]:
+    """One value through the same rules as the column expressions (for messages, templates and tests)."""
+    frame = pl.DataFrame({"v" + TEXT_SUFFIX: [text]}, schema={"v" + TEXT_SUFFIX: pl.String})
+    compact, read, (value, issue) = _number_stages("v", whole=whole, machine=False)
+    out = frame.with_columns(compact).with_columns(read).select(value=value, issue=issue).row(0)
+    return out[0], out[1]
+
+
+def _boolean(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    key = fold_expr(text).str.replace_all(r"[^0-9a-z.]", "")
+    value = (
+        pl.when(key.is_in(list(_TRUE_WORDS))).then(pl.lit(True))
+        .when(key.is_in(list(_FALSE_WORDS))).then(pl.lit(False))
+        .otherwise(pl.lit(None, dtype=pl.Boolean))
+    )
+    issue = pl.when(text.is_not_null() & value.is_null()).then(pl.lit("value.not_yes_no")).otherwise(
+        pl.lit(None, dtype=pl.String))
+    return value, issue
+
+
+def _code(text: pl.Expr, widths: tuple[int, ...], pad_to: int) -> tuple[pl.Expr, pl.Expr]:
+    """Digits only codes shorter than their width get their leading zeros back (spreadsheets drop them)."""
+    digits = text.str.replace(r"\.0+$", "")  # 688.0: a code stored as an Excel number
+    is_digits = digits.str.contains(r"^\d+$")
+    short = is_digits & ~digits.str.len_chars().is_in(list(widths)) & (digits.str.len_chars() < pad_to)
+    value = pl.when(short).then(digits.str.zfill(pad_to)).when(is_digits).then(digits).otherwise(text)
+    issue = pl.when(short).then(pl.lit("code.leading_zeros_restored")).otherwise(pl.lit(None, dtype=pl.String))
+    return value, issue
+
+
+def _alias_map(column: str, allowed: Sequence[str] | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for value in allowed or ():
+        mapping[header_key(value)] = value
+        mapping[header_key(value.replace("_", " "))] = value
+    for written, code in VALUE_ALIASES.get(column, {}).items():
+        mapping[header_key(written)] = code
+    for written, code in (extra or {}).items():
+        mapping[header_key(written)] = code
+    return mapping
+
+
+def normalize(
+    raw: pl.LazyFrame,
+    contract: Contract,
+    *,
+    machine_numeric: frozenset[str] | set[str] = frozenset(),
+    pad_widths: dict[str, int] | None = None,
+    ethnic_names: dict[str, str] | None = None,
+) -> pl.LazyFrame:
+    """Type a text table (contract column names, all String, plus `__row__`) to its contract.
+
+    Grain in and out: one row per data row of the file. Contract columns absent from `raw` come out null.
+    `machine_numeric`: columns whose values a program wrote as numbers (no locale to read).
+    `pad_widths`: the width to restore a code to when a column allows several widths (area_summary's
+    unit_code: 5 for a district's communes, 3 for a province's districts before 2025).
+    `ethnic_names`: folded ethnic group name or alias → 2-digit code, for files that write names.
+    """
+    present = set(raw.collect_schema().names())
+    pad_widths = pad_widths or {}
+    texts: list[pl.Expr] = []
+    compacts: list[pl.Expr] = []
+    reads: list[pl.Expr] = []
+    outputs: list[pl.Expr] = [pl.col(ROW)]
+    for column in contract.columns:
+        name = column.name
+        if name not in present:
+            outputs += [pl.lit(None, dtype=column.dtype).alias(name),
+                        pl.lit(None, dtype=pl.String).alias(name + TEXT_SUFFIX),
+                        pl.lit(None, dtype=pl.String).alias(name + ISSUE_SUFFIX)]
+            continue
+        cleaned = normalize_text_expr(pl.col(name).cast(pl.String))
+        texts.append(pl.when(cleaned == "").then(None).otherwise(cleaned).alias(name + TEXT_SUFFIX))
+        text = pl.col(name + TEXT_SUFFIX)
+        issue: pl.Expr = pl.lit(None, dtype=pl.String)
+        if column.dtype == pl.Boolean:
+            value, issue = _boolean(text)
+        elif column.dtype in (pl.Int64, pl.Float64):
+            compact, read, (value, issue) = _number_stages(name, whole=column.dtype == pl.Int64,
+                                                           machine=name in machine_numeric)
+            compacts.append(compact)
+            reads.append(read)
+        elif column.code_width is not None:
+            widths = (column.code_width,) if isinstance(column.code_width, int) else tuple(column.code_width)
+            value, issue = _code(text, widths, pad_widths.get(name, max(widths)))
+            if name == "head_ethnicity_code" and ethnic_names:
+                by_name = _key_expr(text).replace_strict(ethnic_names, default=None, return_dtype=pl.String)
+                named = ~text.str.contains(r"^\d+(\.0+)?$") & by_name.is_not_null()
+                value = pl.when(named).then(by_name).otherwise(value)
+                issue = pl.when(named).then(pl.lit("code.name_replaced_by_code")).otherwise(issue)
+        elif column.allowed is not None or name in VALUE_ALIASES:
+            mapping = _alias_map(name, column.allowed)
+            value = _key_expr(text).replace_strict(mapping, default=text, return_dtype=pl.String)
+            if name == "ethnic_group":
+                value = pl.when(text.str.contains(r"^\d{1,2}(\.0+)?$")).then(
+                    text.str.replace(r"\.0+$", "").str.zfill(2)).otherwise(value)
+        else:
+            value = text
+        outputs += [value.cast(column.dtype).alias(name), text, issue.alias(name + ISSUE_SUFFIX)]
+    staged = raw.with_columns(texts)
+    if compacts:
+        staged = staged.with_columns(compacts).with_columns(reads)
+    return staged.select(outputs)
+
+
+def value_issues(normalized: pl.LazyFrame, contract: Contract) -> pl.LazyFrame:
+    """One row per cell that could not be read or was changed: `__row__`, column, value, rule, severity.
+
+    Grain in: one row per file row (output of `normalize`); grain out: one row per problem cell, ordered
+    by rule, column and row."""
+    parts = [
+        normalized.filter(pl.col(c.name + ISSUE_SUFFIX).is_not_null()).select(
+            pl.col(ROW), pl.lit(c.name).alias("column"), pl.col(c.name + TEXT_SUFFIX).alias("value"),
+            pl.col(c.name + ISSUE_SUFFIX).alias("rule"))
+        for c in contract.columns
+    ]
+    severity = pl.col("rule").replace_strict(VALUE_RULES, default="error", return_dtype=pl.String)
+    return pl.concat(parts).with_columns(severity=severity).sort("rule", "column", ROW)
+
+
+def contract_frame(normalized: pl.LazyFrame, contract: Contract) -> pl.LazyFrame:
+    """The typed contract columns only, in contract order, with `__row__` first."""
+    return normalized.select([ROW, *contract.names])
