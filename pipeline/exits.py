@@ -24,13 +24,14 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.build import partition_path, write_partition
+from schemas.marts import Mart
 from schemas.rules import (
     ENTRY_CANDIDATES,
     EXIT_CANDIDATES,
     EXIT_CRITERIA,
     LIST_KINDS,
     TARGET_PROGRESS,
-    MartLayout,
     StatusRule,
     load_rules,
     load_targets,
@@ -44,9 +45,6 @@ from transforms.targets import target_progress
 SHIPPED_LISTS = Path(__file__).resolve().parents[1] / "schemas" / "status_lists"
 LIST_LEVEL: dict[str, str] = {"poor_district": "district", "ed_commune_coastal": "commune",
                               "region_iii_commune": "commune", "ed_village": "village"}
-PARQUET_FILE = "part-0.parquet"
-PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3, "statistics": True,
-                                   "row_group_size": 512 * 1024}
 POVERTY_MART = "poverty_by_ethnicity"
 COVERAGE_MART = "submission_coverage"
 LEVEL_RANK = {"commune": 0, "district": 1, "province": 2}
@@ -320,16 +318,17 @@ def _places(on: date) -> pl.DataFrame:
         schema={"unit_code": pl.String, "unit_name": pl.String, "province_code": pl.String, "region_key": pl.String})
 
 
-def _conform(frame: pl.DataFrame, layout: MartLayout, sort: list[str]) -> pl.DataFrame:
-    frame = frame.sort(sort, nulls_last=True)
+def _conform(frame: pl.DataFrame, layout: Mart) -> pl.DataFrame:
+    """The layout's columns (absent ones null) in its order and dtypes, rows in its sort order."""
+    frame = frame.sort(list(layout.sort_key), nulls_last=True, maintain_order=True)
     return frame.select((pl.col(c.name).cast(c.dtype) if c.name in frame.columns
                          else pl.lit(None, dtype=c.dtype)).alias(c.name) for c in layout.columns)
 
 
 def _write(frame: pl.DataFrame, building_dir: Path, name: str, year: int) -> None:
-    path = building_dir / name / f"year={int(year)}" / PARQUET_FILE
+    path = partition_path(building_dir, name, year)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(path, **PARQUET_OPTIONS)
+    write_partition(frame, path)
 
 
 def _applicable(rule: StatusRule, year: int) -> bool:
@@ -371,12 +370,11 @@ def exit_frames(settings, year: int, *, building_dir: Path | None = None, publis
         exits.append(exit_rows)
         criteria.append(criterion_rows)
         entries.append(entry_rows)
-    key = ["year", "status_kind", "unit_code", "village"]
-    exit_candidates = _conform(pl.concat(exits, how="diagonal_relaxed") if exits else pl.DataFrame(),
-                               EXIT_CANDIDATES, key) if exits else _empty(EXIT_CANDIDATES)
-    exit_criteria = _conform(pl.concat(criteria, how="diagonal_relaxed"), EXIT_CRITERIA,
-                             [*key, "criterion_order"]) if criteria else _empty(EXIT_CRITERIA)
-    entry_candidates = _conform(pl.concat(entries, how="diagonal_relaxed"), ENTRY_CANDIDATES, key) \
+    exit_candidates = _conform(pl.concat(exits, how="diagonal_relaxed"), EXIT_CANDIDATES) \
+        if exits else _empty(EXIT_CANDIDATES)
+    exit_criteria = _conform(pl.concat(criteria, how="diagonal_relaxed"), EXIT_CRITERIA) \
+        if criteria else _empty(EXIT_CRITERIA)
+    entry_candidates = _conform(pl.concat(entries, how="diagonal_relaxed"), ENTRY_CANDIDATES) \
         if entries else _empty(ENTRY_CANDIDATES)
 
     # targets: national and province rates of every year up to this one
@@ -387,11 +385,10 @@ def exit_frames(settings, year: int, *, building_dir: Path | None = None, publis
     progress = target_progress(load_targets(), year, poverty=rates.lazy(), removals=_removals(settings, on).lazy(),
                                baseline_members=_baseline_members(settings).lazy(),
                                exit_candidates=exit_candidates.lazy()).collect()
-    return ExitFrames(exit_candidates, exit_criteria, entry_candidates, _conform(
-        progress.with_row_index("__order"), TARGET_PROGRESS, ["__order"]))
+    return ExitFrames(exit_candidates, exit_criteria, entry_candidates, _conform(progress, TARGET_PROGRESS))
 
 
-def _empty(layout: MartLayout) -> pl.DataFrame:
+def _empty(layout: Mart) -> pl.DataFrame:
     return pl.DataFrame(schema=layout.polars_schema())
 
 

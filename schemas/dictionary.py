@@ -59,12 +59,10 @@ def _contract_section(contract: Contract) -> list[str]:
 
 
 def _mart_sections() -> list[str]:
-    try:
-        from schemas import marts
-    except ImportError:
-        return []
+    from schemas.marts import all_marts
+
     lines = ["## Marts (Parquet, `marts/current/<mart>/year=YYYY/*.parquet`)", ""]
-    for mart in marts.MARTS.values():
+    for mart in all_marts().values():
         lines += [f"### `{mart.name}`", ""]
         lines += _table(mart.grain, mart.label_vi, mart.label_en, mart.columns, getattr(mart, "notes", ()))
     return lines

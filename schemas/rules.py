@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from schemas.contracts import Column
+from schemas.marts import Mart
 
 RULES_DIR = Path(__file__).with_name("status_rules")
 TARGETS_FILE = Path(__file__).with_name("targets.json")
@@ -394,19 +395,6 @@ def load_targets(path: Path | None = None) -> Targets:
 # Layouts of the marts built from these rules (for the data dictionary and the writers' casts)
 
 
-@dataclass(frozen=True)
-class MartLayout:
-    name: str
-    grain: str
-    label_vi: str
-    label_en: str
-    columns: tuple[Column, ...]
-    notes: tuple[str, ...] = ()
-
-    def polars_schema(self) -> pl.Schema:
-        return pl.Schema({c.name: c.dtype for c in self.columns})
-
-
 _KEY_COLUMNS = (
     Column("year", pl.Int64, "Năm rà soát", "Review year"),
     Column("status_kind", pl.String, "Loại danh sách", "Status kind", allowed=LIST_KINDS),
@@ -420,7 +408,8 @@ _UNIT_COLUMNS = (
     Column("region_key", pl.String, "Vùng", "Region"),
 )
 
-EXIT_CANDIDATES = MartLayout(
+EXIT_CANDIDATES = Mart(
+    sort_key=("year", "status_kind", "unit_code", "village"),
     name="exit_candidates",
     grain="one row per year × status kind × unit on the list at the review date",
     label_vi="Đơn vị đề xuất thoát khỏi danh sách", label_en="Exit candidates",
@@ -444,7 +433,8 @@ EXIT_CANDIDATES = MartLayout(
     ),
 )
 
-ENTRY_CANDIDATES = MartLayout(
+ENTRY_CANDIDATES = Mart(
+    sort_key=("year", "status_kind", "unit_code", "village"),
     name="entry_candidates",
     grain="one row per year × status kind × unit not on the list that meets the entry criteria",
     label_vi="Đơn vị đáp ứng tiêu chí vào danh sách", label_en="Entry candidates",
@@ -459,7 +449,8 @@ ENTRY_CANDIDATES = MartLayout(
     ),
 )
 
-EXIT_CRITERIA = MartLayout(
+EXIT_CRITERIA = Mart(
+    sort_key=("year", "status_kind", "unit_code", "village", "criterion_order"),
     name="exit_criteria",
     grain="one row per year × status kind × evaluated unit × criterion (units on a list, and entry candidates)",
     label_vi="Đánh giá từng tiêu chí", label_en="Criterion-by-criterion evaluation",
@@ -469,6 +460,7 @@ EXIT_CRITERIA = MartLayout(
         *_KEY_COLUMNS,
         Column("on_list", pl.Boolean, "Có trong danh sách", "On the list at the review date"),
         Column("criterion_id", pl.String, "Mã tiêu chí", "Criterion"),
+        Column("criterion_order", pl.Int64, "Thứ tự tiêu chí trong quy tắc", "Order of the criterion in its rule"),
         Column("role", pl.String, "Vai trò", "Role", allowed=("rule", "indicator")),
         Column("label_vi", pl.String, "Tiêu chí (tiếng Việt)", "Criterion (Vietnamese)"),
         Column("label_en", pl.String, "Tiêu chí (tiếng Anh)", "Criterion (English)"),
@@ -491,7 +483,8 @@ EXIT_CRITERIA = MartLayout(
     ),
 )
 
-TARGET_PROGRESS = MartLayout(
+TARGET_PROGRESS = Mart(
+    sort_key=("year", "target_id", "level", "unit_code", "basis"),
     name="target_progress",
     grain="one row per year × target × level × unit × basis",
     label_vi="Tiến độ mục tiêu", label_en="Progress towards the targets",
@@ -523,5 +516,5 @@ TARGET_PROGRESS = MartLayout(
     ),
 )
 
-EXIT_MARTS: dict[str, MartLayout] = {m.name: m for m in (EXIT_CANDIDATES, EXIT_CRITERIA, ENTRY_CANDIDATES,
+EXIT_MARTS: dict[str, Mart] = {m.name: m for m in (EXIT_CANDIDATES, EXIT_CRITERIA, ENTRY_CANDIDATES,
                                                          TARGET_PROGRESS)}

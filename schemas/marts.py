@@ -1,0 +1,347 @@
+"""Mart layouts: the one place where every published mart is named, given its grain and labelled.
+
+The data dictionary is generated from these definitions; the build writes exactly these columns, in
+this order, with these dtypes, and checks it. Every mart shares the same key names where it has them:
+`year`, `level`, `unit_code`, `ethnic_group`, `area`.
+
+Definitions used throughout (decided here, stated once):
+* Rates are percentages (0–100), Float64, computed from summed Int64 counts at each level, never
+  averaged and never rounded. A rate whose denominator is unknown or zero is null.
+* A count that was not reported is null ("unknown"), never zero, and every sum over a unit's children
+  stays null when any expected child's count is unknown.
+* Multidimensional poverty (Alkire–Foster), with households as the unit of identification and
+  analysis, equal weights over the standard's 12 indicators and k = the standard's
+  `poor_min_deprivations` (3 under Decree 07/2021): a household is multidimensionally poor (MPI-poor)
+  when deprivation_count ≥ k, whatever its income. H = MPI-poor households / households (in %);
+  A = mean share of the 12 indicators on which MPI-poor households are deprived (in %);
+  M0 = H × A = (sum of deprivation_count over MPI-poor households) / (12 × households), an index 0–1.
+  Only household data allow it: where any household count came from a summary, they are null.
+* Above the income line, a household is `average` when its income is ≤ the standard's upper bound for
+  average living standard, else `other`. When the standard gives no bound (e.g. nd351_2025, bound not
+  yet confirmed), lnob never invents one: the household is `not_poor` and `households_average` is null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from schemas.contracts import INDICATOR_IDS, INDICATOR_LABELS, Column
+
+MART_LEVELS: tuple[str, ...] = ("commune", "district", "province", "region", "national")
+NATIONAL_CODE = "VN"
+ALL_GROUPS = "ALL"
+ETHNIC_MINORITIES = "EM"
+KINH = "01"
+ALL_AREAS = "all"
+CLASSIFICATIONS: tuple[str, ...] = ("poor", "near_poor", "average", "not_poor", "other")
+
+# Decision 24/2021 Art. 7 (domain.md §4.4): "before 15 November" (preliminary) and "before 20 December"
+# (official). "Before" is read strictly: a submission received on the 15th / 20th (Vietnam time) is late.
+DEADLINE_PRELIMINARY: tuple[int, int] = (11, 15)
+DEADLINE_OFFICIAL: tuple[int, int] = (12, 20)
+DEADLINE_TIME_ZONE = "Asia/Ho_Chi_Minh"
+
+# A summary and the roll-up of detailed data disagree when the difference exceeds BOTH tolerances:
+# the absolute one (households) keeps tiny units from flagging on one household, the relative one
+# (share of the detailed value) keeps large units from flagging on rounding. Build parameters override.
+RECONCILIATION_ABSOLUTE_TOLERANCE: int = 0
+RECONCILIATION_RELATIVE_TOLERANCE: float = 0.0
+
+
+@dataclass(frozen=True)
+class Mart:
+    """A published mart: its grain, its columns in file order, and the order rows are written in."""
+
+    name: str
+    grain: str
+    label_vi: str
+    label_en: str
+    columns: tuple[Column, ...]
+    sort_key: tuple[str, ...]
+    partition_by: tuple[str, ...] = ("year",)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def polars_schema(self) -> pl.Schema:
+        return pl.Schema({c.name: c.dtype for c in self.columns})
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"mart {self.name} has no column {name!r}")
+
+
+def _count(name: str, vi: str, en: str, description: str = "") -> Column:
+    return Column(name, pl.Int64, vi, en, unit="households", minimum=0, description=description)
+
+
+def _rate(name: str, vi: str, en: str, description: str = "") -> Column:
+    return Column(name, pl.Float64, vi, en, unit="%", minimum=0, maximum=100, description=description)
+
+
+# keys ------------------------------------------------------------------------------------------------
+YEAR = Column("year", pl.Int64, "Năm rà soát", "Review year", nullable=False)
+LEVEL = Column("level", pl.String, "Cấp", "Level", nullable=False, allowed=MART_LEVELS)
+UNIT_CODE = Column("unit_code", pl.String, "Mã đơn vị", "Unit code", nullable=False,
+                   description="Official code (commune 5, district 3, province 2 digits); the region's text key; "
+                               "VN for the nation.")
+ETHNIC_GROUP = Column("ethnic_group", pl.String, "Nhóm dân tộc", "Ethnic group", nullable=False,
+                      description="A 2008 code (01–54) of the household head, EM for all minorities, ALL.")
+AREA = Column("area", pl.String, "Khu vực", "Area", nullable=False, allowed=("rural", "urban", "all"))
+UNIT_KEYS = (YEAR, LEVEL, UNIT_CODE)
+CELL_KEYS = (*UNIT_KEYS, ETHNIC_GROUP, AREA)
+
+# where the unit sits --------------------------------------------------------------------------------
+PLACE = (
+    Column("parent_code", pl.String, "Mã đơn vị cấp trên", "Parent unit code",
+           description="The unit this one rolls up into (null for the nation)."),
+    Column("province_code", pl.String, "Mã tỉnh", "Province code", code_width=2,
+           description="Null for regions and the nation."),
+    Column("region_key", pl.String, "Vùng", "Region key", description="Null for the nation."),
+    Column("geography_version", pl.String, "Phiên bản danh mục hành chính", "Administrative list version",
+           nullable=False, description="GSO-2025-01-04 (three tiers) or QD19-2025 (two tiers), as valid on "
+                                       "31 December of the review year."),
+)
+
+# provenance and completeness ----------------------------------------------------------------------
+SOURCE_LEVEL = Column(
+    "source_level", pl.String, "Cấp của nguồn số liệu", "Level of the data source",
+    allowed=("commune", "district", "province"),
+    description="The coarsest submitting level whose figures went into the row: commune when every figure "
+                "comes from commune data; district or province when a gap was filled from that level's "
+                "summary. Null when nothing was reported.")
+COVERAGE = (
+    Column("child_units_expected", pl.Int64, "Số đơn vị cấp dưới theo danh mục", "Child units expected",
+           description="Units directly below this one in the administrative list valid at the review date; "
+                       "null for the lowest units (communes, and island districts without communes)."),
+    Column("child_units_reported", pl.Int64, "Số đơn vị cấp dưới có số liệu", "Child units reported",
+           description="Child units whose households_total is known for this ethnic group and area."),
+    Column("lowest_units_expected", pl.Int64, "Số xã (đơn vị cơ sở) theo danh mục", "Lowest units expected",
+           description="Communes (plus island districts without communes) in or under this unit."),
+    Column("lowest_units_reported", pl.Int64, "Số xã (đơn vị cơ sở) tự nộp số liệu",
+           "Lowest units that sent their own data",
+           description="Of those, the ones that sent accepted data of their own (household list or summary)."),
+    _count("households_from_household_data", "Số hộ lấy từ danh sách hộ", "Households from household lists",
+           "Households counted from household-level data (the rest came from summaries)."),
+    _count("households_from_summaries", "Số hộ lấy từ biểu tổng hợp", "Households from summaries"),
+    Column("household_data_share", pl.Float64, "Tỷ lệ hộ lấy từ danh sách hộ", "Share of households from "
+           "household lists", unit="%", minimum=0, maximum=100),
+    SOURCE_LEVEL,
+)
+
+HEADLINE_COUNTS = (
+    _count("households_total", "Tổng số hộ dân cư", "Households, total"),
+    _count("households_poor", "Số hộ nghèo", "Poor households"),
+    _count("households_near_poor", "Số hộ cận nghèo", "Near-poor households"),
+    _count("households_poor_or_near_poor", "Số hộ nghèo và cận nghèo", "Poor and near-poor households"),
+    _count("households_average", "Số hộ có mức sống trung bình", "Households with an average living standard",
+           "Null when the standard gives no upper bound, or when any part came from summaries."),
+)
+RATES = (
+    _rate("poor_rate", "Tỷ lệ hộ nghèo", "Poor household rate"),
+    _rate("near_poor_rate", "Tỷ lệ hộ cận nghèo", "Near-poor household rate"),
+    _rate("poor_or_near_poor_rate", "Tỷ lệ hộ nghèo và cận nghèo", "Poor and near-poor household rate"),
+)
+CHANGES = (
+    Column("poor_rate_change_pp", pl.Float64, "Thay đổi tỷ lệ hộ nghèo so với năm trước",
+           "Change in poor rate since the previous year", unit="percentage points",
+           description="This year's rate minus the previous year's for the same level, unit, ethnic group and "
+                       "area; null when either is unknown (units renamed by the 2025 reform have none)."),
+    Column("near_poor_rate_change_pp", pl.Float64, "Thay đổi tỷ lệ hộ cận nghèo so với năm trước",
+           "Change in near-poor rate since the previous year", unit="percentage points"),
+    Column("poor_or_near_poor_rate_change_pp", pl.Float64, "Thay đổi tỷ lệ hộ nghèo và cận nghèo so với năm trước",
+           "Change in poor and near-poor rate since the previous year", unit="percentage points"),
+)
+MULTIDIMENSIONAL = (
+    _count("households_mpi_poor", "Số hộ nghèo đa chiều (thiếu hụt ≥ k chỉ số)", "MPI-poor households",
+           "Households deprived on at least k = poor_min_deprivations indicators, whatever their income."),
+    Column("mpi_deprivations_sum", pl.Int64, "Tổng số chỉ số thiếu hụt của hộ nghèo đa chiều",
+           "Sum of deprivation counts over MPI-poor households", unit="indicators", minimum=0),
+    _rate("mpi_headcount_ratio", "Tỷ lệ hộ nghèo đa chiều (H)", "Multidimensional headcount ratio (H)",
+          "H = households_mpi_poor / households_total × 100."),
+    _rate("mpi_intensity", "Mức độ thiếu hụt bình quân (A)", "Intensity of deprivation (A)",
+          "A = mpi_deprivations_sum / (12 × households_mpi_poor) × 100."),
+    Column("mpi_adjusted_headcount", pl.Float64, "Chỉ số nghèo đa chiều điều chỉnh (M0)", "Adjusted headcount "
+           "ratio (M0)", unit="index 0–1", minimum=0, maximum=1,
+           description="M0 = H × A = mpi_deprivations_sum / (12 × households_total)."),
+)
+
+POVERTY_NOTES: tuple[str, ...] = (
+    ("Rates are percentages computed from this row's summed counts, never averaged or rounded; null when the "
+     "denominator is unknown or 0."),
+    ("A count not reported is null, and a unit's count is null as soon as one expected child's is, unless a "
+     "summary of the unit itself fills the gap (source_level then names that summary's level)."),
+    ("Households are classified by the standard their submission names: poor = income ≤ line AND "
+     "deprivations ≥ poor_min_deprivations (3); near-poor = income ≤ line AND fewer; the line depends on "
+     "rural/urban; ≤ is inclusive."),
+    ("Multidimensional poverty (Alkire–Foster), households as the unit, equal weights over the 12 indicators, "
+     "k = poor_min_deprivations: MPI-poor = deprivation_count ≥ k whatever the income; H = MPI-poor / "
+     "households; A = mean deprivation share of MPI-poor households; M0 = H × A. Household data only."),
+)
+
+POVERTY_COLUMNS = (*CELL_KEYS, *PLACE, *HEADLINE_COUNTS, *RATES, *CHANGES, *MULTIDIMENSIONAL, *COVERAGE)
+CELL_SORT = ("year", "level", "unit_code", "ethnic_group", "area")
+
+POVERTY_BY_AREA = Mart(
+    name="poverty_by_area",
+    grain="one row per year × level × unit × area (rural, urban, all), all ethnic groups together",
+    label_vi="Hộ nghèo, cận nghèo theo địa bàn", label_en="Poverty by area",
+    columns=POVERTY_COLUMNS, sort_key=CELL_SORT,
+    notes=("ethnic_group is always ALL here; poverty_by_ethnicity holds the same rows and the other groups.",
+           *POVERTY_NOTES),
+)
+
+POVERTY_BY_ETHNICITY = Mart(
+    name="poverty_by_ethnicity",
+    grain="one row per year × level × unit × ethnic group (ALL, EM, 01, and every other code with data "
+          "under the unit) × area (rural, urban, all)",
+    label_vi="Hộ nghèo, cận nghèo theo dân tộc", label_en="Poverty by ethnic group",
+    columns=POVERTY_COLUMNS, sort_key=CELL_SORT,
+    notes=("EM is every code but 01 (Kinh); a household's group is its head's.", *POVERTY_NOTES),
+)
+
+DEPRIVATION_BY_AREA = Mart(
+    name="deprivation_by_area",
+    grain="one row per year × level × unit × ethnic group × area × deprivation indicator (d01–d12), where "
+          "at least one of the deprived counts is known",
+    label_vi="Hộ thiếu hụt theo chỉ số", label_en="Households deprived, by indicator",
+    columns=(
+        *CELL_KEYS,
+        Column("indicator", pl.String, "Chỉ số thiếu hụt", "Deprivation indicator", nullable=False,
+               allowed=INDICATOR_IDS,
+               description="d01–d12 of the standard the submissions name; labels: "
+                           + "; ".join(f"{i} {INDICATOR_LABELS[i][1]}" for i in INDICATOR_IDS) + "."),
+        *PLACE,
+        _count("households_total", "Tổng số hộ dân cư", "Households, total"),
+        _count("households_poor", "Số hộ nghèo", "Poor households"),
+        _count("households_near_poor", "Số hộ cận nghèo", "Near-poor households"),
+        _count("households_deprived", "Số hộ thiếu hụt chỉ số", "Households deprived on the indicator",
+               "Among all households; household data only (summaries do not report it)."),
+        _count("households_poor_deprived", "Số hộ nghèo thiếu hụt chỉ số", "Poor households deprived"),
+        _count("households_near_poor_deprived", "Số hộ cận nghèo thiếu hụt chỉ số", "Near-poor households deprived"),
+        _rate("deprived_share_of_all", "Tỷ lệ hộ thiếu hụt (trên tổng số hộ)", "Deprived, share of all households"),
+        _rate("deprived_share_of_poor", "Tỷ lệ hộ nghèo thiếu hụt (trên số hộ nghèo)",
+              "Deprived, share of poor households"),
+        _rate("deprived_share_of_near_poor", "Tỷ lệ hộ cận nghèo thiếu hụt (trên số hộ cận nghèo)",
+              "Deprived, share of near-poor households"),
+        SOURCE_LEVEL,
+    ),
+    sort_key=(*CELL_SORT, "indicator"),
+)
+
+RECONCILIATION = Mart(
+    name="reconciliation",
+    grain="one row per year × level × unit × ethnic group × area × measure × summary submission where a "
+          "summary differs from the roll-up of the detailed data beyond both tolerances",
+    label_vi="Đối chiếu số liệu giữa các cấp", label_en="Reconciliation across levels",
+    columns=(
+        *CELL_KEYS,
+        Column("measure", pl.String, "Chỉ tiêu", "Measure", nullable=False,
+               description="A count column of the area_summary contract (households_total, households_poor, …)."),
+        Column("summary_value", pl.Int64, "Số liệu biểu tổng hợp", "Value in the summary", unit="households"),
+        Column("detail_value", pl.Int64, "Số liệu tổng hợp từ cấp dưới", "Value rolled up from detailed data",
+               unit="households"),
+        Column("difference", pl.Int64, "Chênh lệch (tổng hợp − chi tiết)", "Difference (summary − detail)",
+               unit="households"),
+        Column("relative_difference", pl.Float64, "Chênh lệch tương đối", "Relative difference", unit="%",
+               description="difference / detail_value × 100; null when the detail value is 0."),
+        Column("summary_submission_id", pl.String, "Mã bản nộp tổng hợp", "Summary submission", nullable=False),
+        Column("summary_level", pl.String, "Cấp nộp biểu tổng hợp", "Level that sent the summary", nullable=False),
+        Column("summary_unit_code", pl.String, "Đơn vị nộp biểu tổng hợp", "Unit that sent the summary",
+               nullable=False),
+        Column("detail_submission_ids", pl.String, "Các bản nộp chi tiết", "Detailed submissions",
+               description="Submission ids of the detailed data rolled up, sorted, comma-separated."),
+        Column("absolute_tolerance", pl.Int64, "Ngưỡng chênh lệch tuyệt đối", "Absolute tolerance",
+               unit="households"),
+        Column("relative_tolerance", pl.Float64, "Ngưỡng chênh lệch tương đối", "Relative tolerance",
+               unit="share 0–1"),
+    ),
+    sort_key=(*CELL_SORT, "measure", "summary_submission_id"),
+)
+
+SUBMISSION_COVERAGE = Mart(
+    name="submission_coverage",
+    grain="one row per year × unit expected to report (every commune, district before the 2025 reform, and "
+          "province of the list valid at the review date; plus any submitting unit not on that list)",
+    label_vi="Tình hình nộp báo cáo", label_en="Submission coverage",
+    columns=(
+        *UNIT_KEYS,
+        *PLACE,
+        Column("submitted", pl.Boolean, "Đã nộp", "Submitted", nullable=False,
+               description="The unit has at least one accepted, current submission for the year."),
+        Column("submission_kinds", pl.String, "Loại dữ liệu đã nộp", "Kinds submitted",
+               description="household, area_summary, area_attributes; comma-separated."),
+        Column("submission_ids", pl.String, "Mã các bản nộp đang dùng", "Accepted submission versions used"),
+        Column("received_at", pl.Datetime("us", "UTC"), "Thời điểm nhận bản nộp mới nhất",
+               "When the latest accepted version was received"),
+        Column("received_date_local", pl.Date, "Ngày nhận (giờ Việt Nam)", "Date received (Vietnam time)"),
+        Column("on_time_preliminary", pl.Boolean, "Đúng hạn báo cáo sơ bộ (trước 15/11)",
+               "On time for the preliminary report (before 15 November)",
+               description="Decision 24/2021 Art. 7; the latest accepted version counts. Null when not submitted."),
+        Column("on_time_official", pl.Boolean, "Đúng hạn báo cáo chính thức (trước 20/12)",
+               "On time for the official report (before 20 December)"),
+        Column("findings_count", pl.Int64, "Số lỗi phát hiện", "Findings (errors)", minimum=0),
+        Column("warnings_count", pl.Int64, "Số cảnh báo", "Warnings", minimum=0),
+        Column("households_listed", pl.Int64, "Số hộ trong danh sách hộ", "Households in household lists",
+               unit="households"),
+        Column("classification_disagreements", pl.Int64, "Số hộ phân loại khác với xã",
+               "Households the commune classified differently", unit="households",
+               description="Null when the commune sent no household list with its own classification."),
+        Column("figures_source_level", pl.String, "Cấp của nguồn số liệu", "Where the unit's figures came from",
+               description="source_level of the unit's ALL × all row in poverty_by_area."),
+    ),
+    sort_key=("year", "level", "unit_code"),
+)
+
+CLASSIFICATION_DISAGREEMENTS = Mart(
+    name="classification_disagreements",
+    grain="one row per year × household whose commune-reported classification differs from lnob's",
+    label_vi="Hộ có phân loại khác nhau", label_en="Classification disagreements",
+    columns=(
+        *UNIT_KEYS, ETHNIC_GROUP, AREA,
+        Column("household_id", pl.String, "Mã hộ", "Household ID", nullable=False),
+        Column("submission_id", pl.String, "Mã bản nộp", "Submission", nullable=False),
+        Column("standard", pl.String, "Chuẩn nghèo", "Poverty standard", nullable=False),
+        Column("reported_classification", pl.String, "Phân loại của xã", "Commune's classification",
+               allowed=CLASSIFICATIONS),
+        Column("classification", pl.String, "Phân loại theo chuẩn", "Classification by the standard",
+               allowed=CLASSIFICATIONS),
+        Column("income_per_capita_month", pl.Float64, "Thu nhập bình quân đầu người/tháng",
+               "Income per person per month", unit="VND"),
+        Column("income_line", pl.Float64, "Chuẩn thu nhập", "Income line", unit="VND"),
+        Column("deprivation_count", pl.Int64, "Số chỉ số thiếu hụt", "Deprivations", unit="indicators"),
+        Column("disagreements_in_commune", pl.Int64, "Số hộ khác nhau trong xã", "Disagreements in the commune",
+               unit="households"),
+        Column("households_compared_in_commune", pl.Int64, "Số hộ được đối chiếu trong xã",
+               "Households compared in the commune", unit="households",
+               description="Households of the commune's list that carry the commune's own classification."),
+    ),
+    sort_key=("year", "unit_code", "household_id", "submission_id"),
+    notes=(("A household the standard calls not_poor (no upper bound known) agrees with a commune's "
+            "average or other."),),
+)
+
+MARTS: dict[str, Mart] = {m.name: m for m in (
+    POVERTY_BY_AREA, POVERTY_BY_ETHNICITY, DEPRIVATION_BY_AREA, RECONCILIATION, SUBMISSION_COVERAGE,
+    CLASSIFICATION_DISAGREEMENTS,
+)}
+
+
+def mart(name: str) -> Mart:
+    try:
+        return MARTS[name]
+    except KeyError:
+        raise KeyError(f"unknown mart {name!r}; expected one of {', '.join(MARTS)}") from None
+
+
+def all_marts() -> dict[str, Mart]:
+    """Every published mart: the poverty marts above, then the exit and target marts of schemas.rules."""
+    from schemas.rules import EXIT_MARTS  # rules builds its layouts on this module's Mart
+
+    return {**MARTS, **EXIT_MARTS}
