@@ -151,6 +151,19 @@ def _key_expr(text: pl.Expr) -> pl.Expr:
     return fold_expr(text).str.replace_all(r"[^0-9a-z]+", " ").str.strip_chars()
 
 
+# "01 - Kinh": a code followed by its group's name, as lnob's templates offer it in their drop-downs.
+_CODE_AND_NAME = r"^(\d{1,2})\s*[-–—:]\s*(\S.*)$"
+
+
+def _code_of_code_and_name(text: pl.Expr, ethnic_names: dict[str, str]) -> pl.Expr:
+    """The code of a "code - name" value whose name is that code's group; any other text unchanged, so a
+    code and name that disagree ("01 - Tày") are reported, never resolved either way."""
+    code = text.str.extract(_CODE_AND_NAME, 1).str.zfill(2)
+    named = _key_expr(text.str.extract(_CODE_AND_NAME, 2)).replace_strict(ethnic_names, default=None,
+                                                                         return_dtype=pl.String)
+    return pl.when(code.is_not_null() & (code == named)).then(code).otherwise(text)
+
+
 def header_score(cells: Sequence[str | None], contract: Contract) -> int:
     """How many cells of a row are headers of this contract (used to find the header row under titles)."""
     keys = _header_keys(contract)
@@ -322,7 +335,9 @@ def normalize(
             reads.append(read)
         elif column.code_width is not None:
             widths = (column.code_width,) if isinstance(column.code_width, int) else tuple(column.code_width)
-            value, issue = _code(text, widths, pad_widths.get(name, max(widths)))
+            as_code = _code_of_code_and_name(text, ethnic_names) \
+                if name == "head_ethnicity_code" and ethnic_names else text
+            value, issue = _code(as_code, widths, pad_widths.get(name, max(widths)))
             if name == "head_ethnicity_code" and ethnic_names:
                 by_name = _key_expr(text).replace_strict(ethnic_names, default=None, return_dtype=pl.String)
                 named = ~text.str.contains(r"^\d+(\.0+)?$") & by_name.is_not_null()
@@ -332,8 +347,9 @@ def normalize(
             mapping = _alias_map(name, column.allowed)
             value = _key_expr(text).replace_strict(mapping, default=text, return_dtype=pl.String)
             if name == "ethnic_group":
-                value = pl.when(text.str.contains(r"^\d{1,2}(\.0+)?$")).then(
-                    text.str.replace(r"\.0+$", "").str.zfill(2)).otherwise(value)
+                as_code = _code_of_code_and_name(text, ethnic_names) if ethnic_names else text
+                value = pl.when(as_code.str.contains(r"^\d{1,2}(\.0+)?$")).then(
+                    as_code.str.replace(r"\.0+$", "").str.zfill(2)).otherwise(value)
         else:
             value = text
         outputs += [value.cast(column.dtype).alias(name), text, issue.alias(name + ISSUE_SUFFIX)]

@@ -99,3 +99,17 @@ def test_unit_codes_of_several_widths_are_padded_to_what_the_level_reports():
 def test_the_contract_frame_is_typed_exactly_as_the_contract():
     frame = contract_frame(normalize(_raw({"household_id": ["H1"]}), HOUSEHOLD), HOUSEHOLD).collect()
     assert dict(frame.schema) == {"__row__": pl.Int64, **dict(HOUSEHOLD.polars_schema())}
+
+
+def test_an_ethnic_group_written_as_code_and_name_reads_as_its_code_only_when_they_agree():
+    from pipeline.ingest import _ethnic_reference
+
+    _, names = _ethnic_reference()
+    raw = pl.LazyFrame({"__row__": [2, 3, 4, 5], "head_ethnicity_code": ["01 - Kinh", "8 - H'Mông", "01 - Tày", "05"]})
+    out = normalize(raw, HOUSEHOLD, machine_numeric=set(), pad_widths={}, ethnic_names=names).collect()
+    assert out["head_ethnicity_code"].to_list()[:2] == ["01", "08"]
+    assert out["head_ethnicity_code"][3] == "05"
+    # A code and a name that disagree are never resolved either way: the cell keeps its text, which the
+    # suite's code-format rule then rejects; what the submitter wrote is what the finding shows.
+    assert out["head_ethnicity_code"][2] == "01 - Tày"
+    assert out["head_ethnicity_code__text"].to_list() == ["01 - Kinh", "8 - H'Mông", "01 - Tày", "05"]
