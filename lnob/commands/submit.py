@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 DESCRIPTION = """\
@@ -22,7 +23,11 @@ says so and changes nothing. A newly accepted file for the same level, unit, yea
 becomes current and supersedes the earlier one (which stays in the registry and in landing).
 A rejected file never replaces an accepted one.
 
-Exit code: 0 accepted, 1 rejected (or not checked), 2 usage error.
+With PREFECT_API_URL set, lnob submit only keeps and records the file and emits the event
+lnob.submission.received; the ingest-submission deployment validates it moments later
+(follow it with `lnob status ID`). Without it, validation runs here, in this process.
+
+Exit code: 0 accepted (or, with a Prefect server, received and announced), 1 rejected, 2 usage error.
 """
 
 EPILOG = """\
@@ -104,11 +109,23 @@ def run(args) -> int:
     if not path.is_file():
         print(f"lnob submit: không có tệp / no such file: {path}", file=sys.stderr)
         return 2
+    orchestrated = bool(os.environ.get("PREFECT_API_URL"))
     try:
         verdict = submit(load_settings(), path, level=args.level, unit_code=args.unit, year=args.year,
-                         kind=args.kind, standard=args.standard, submitter=args.submitter, sheet=args.sheet)
+                         kind=args.kind, standard=args.standard, submitter=args.submitter, sheet=args.sheet,
+                         validate=not orchestrated)
     except UsageError as error:
         print(f"lnob submit: {error}", file=sys.stderr)
         return 2
+    if orchestrated and verdict["status"] == "received":
+        from flows.events import SUBMISSION_RECEIVED, emit_and_wait, submission_resource
+
+        # Announced again on a resubmission of bytes still pending: the drain makes a second run harmless.
+        verdict["event_id"] = emit_and_wait(
+            SUBMISSION_RECEIVED,
+            submission_resource(verdict["submission_id"], verdict["level"], verdict["unit_code"], verdict["year"]),
+            {"kind": verdict.get("kind"), "content_hash": verdict.get("content_hash")})
+        print_verdict(verdict, as_json=args.json)
+        return 0
     print_verdict(verdict, as_json=args.json)
     return 0 if verdict["status"] == "accepted" else 1
