@@ -356,12 +356,32 @@ def _write_province(year_dir: Path, batch: HouseholdBatch, summaries: list[pl.Da
         # Island districts report themselves; a commune's parent is its district.
         parents = unit_summary.select("unit_code", pl.col("district_code").alias("parent_code")).unique()
         province_summary = roll_up_summary(unit_summary.drop("district_code").lazy(), parents.lazy()).collect()
+        province_summary = _with_uninhabited_zeros(province_summary, batch.province_code, year_dir.name)
     else:
         province_summary = unit_summary.drop("district_code")
     path = year_dir / "province" / f"{batch.province_code}.csv"
     _write_csv(province_summary, path, AREA_SUMMARY, header)
     record(path, "province", batch.province_code, "area_summary", province_summary.height)
     return ""
+
+
+def _with_uninhabited_zeros(summary: pl.DataFrame, province_code: str, year: str) -> pl.DataFrame:
+    """A province reports its uninhabited districts as known zeros, not by leaving them out (which would
+    make them, and so the province, the region and the nation, unknown)."""
+    districts = geography.units_at("district", geography.review_date(int(year)))
+    empty = districts.filter(pl.col("province_code") == province_code,
+                             pl.col("unit_code").is_in(list(UNINHABITED_UNITS)))["unit_code"].to_list()
+    if not empty:
+        return summary
+    keys = pl.DataFrame({"unit_code": empty}).join(
+        pl.DataFrame({"ethnic_group": ["ALL", "EM"]}), how="cross").join(
+        pl.DataFrame({"area": ["rural", "urban", "all"]}), how="cross")
+    zeros = keys.with_columns(
+        pl.lit(None, dtype=pl.String).alias("village"),
+        *[pl.lit(0, dtype=summary.schema[c]).alias(c) for c in summary.columns
+          if c not in {"unit_code", "village", "ethnic_group", "area"}])
+    return pl.concat([summary, zeros.select(summary.columns)]).sort("unit_code", "ethnic_group", "area",
+                                                                    maintain_order=True)
 
 
 def _write_manifest(out_dir: Path, result: GenerationResult, settings: GenerationSettings) -> Path:
