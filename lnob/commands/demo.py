@@ -90,8 +90,10 @@ def _print_tables(result) -> None:
     print("\nNational targets (target_progress) / Tiến độ mục tiêu quốc gia:")
     for row in national.iter_rows(named=True):
         value = "unknown" if row["value"] is None else f"{row['value']:.2f}"
-        print(f"  {row['target_id']:36} {row['basis']:24} value {value:>8}  goal {row['goal_text'] or '-':26} "
-              f"{row['status']}")
+        caveats = [] if row["confirmed"] else ["target UNCONFIRMED"]
+        caveats += [row["note"]] if row["note"] else []
+        print(f"  {row['target_id']:30} {row['basis']:31} {value:>8}  {row['status']:17} "
+              f"goal: {row['goal_text'] or '-'}" + (f"  [{'; '.join(caveats)}]" if caveats else ""))
 
 
 def run(args) -> int:
