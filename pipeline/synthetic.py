@@ -292,13 +292,7 @@ def write_synthetic_review(out_dir: str | Path, year: int, *, provinces: Collect
     province_summaries: list[pl.DataFrame] = []
     province_started = time.perf_counter()
     province_households = 0
-    batches = iter_household_batches(settings, units, standard)
-    while True:
-        generation_started = time.perf_counter()
-        batch = next(batches, None)
-        result.generation_seconds += time.perf_counter() - generation_started
-        if batch is None:
-            break
+    for batch in _timed_batches(iter_household_batches(settings, units, standard), result):
         unit_rows = {row["unit_code"]: row for row in batch.units.iter_rows(named=True)}
         by_unit = batch.households.partition_by("commune_code", as_dict=True, maintain_order=True)
         for (unit_code,), unit_households in by_unit.items():
@@ -338,6 +332,17 @@ def write_synthetic_review(out_dir: str | Path, year: int, *, provinces: Collect
     result.manifest_path = _write_manifest(out_dir, result, settings)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _timed_batches(batches: Iterator[HouseholdBatch], result: GenerationResult) -> Iterator[HouseholdBatch]:
+    """The batches, adding the time spent generating each one (not writing it) to `result`."""
+    while True:
+        started = time.perf_counter()
+        batch = next(batches, None)
+        result.generation_seconds += time.perf_counter() - started
+        if batch is None:
+            return
+        yield batch
 
 
 def _peek_province(units: pl.DataFrame, batch: HouseholdBatch) -> str | None:
@@ -448,13 +453,7 @@ def write_synthetic_staging(staging_root: str | Path, year: int, *, provinces: C
             progress(f"province {current_province}: {rows:,} households → {path.name} "
                      f"({time.perf_counter() - province_started:.1f} s)")
 
-    batches = iter_household_batches(settings, units, standard)
-    while True:
-        generation_started = time.perf_counter()
-        batch = next(batches, None)
-        result.generation_seconds += time.perf_counter() - generation_started
-        if batch is None:
-            break
+    for batch in _timed_batches(iter_household_batches(settings, units, standard), result):
         if batch.province_code != current_province:
             if writer is not None:
                 close_province()

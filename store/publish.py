@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from store.settings import Settings
+from store.zones import fsync_path
 
 CURRENT = "current"
 BUILDING_PREFIX = ".building-"
@@ -48,19 +49,11 @@ def _lock_file(settings: Settings, version: str) -> Path:
     return settings.marts / f"{BUILDING_PREFIX}{version}.lock"
 
 
-def _fsync_path(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _fsync_tree(root: Path) -> None:
     for folder, _subfolders, files in os.walk(root):
         for name in files:
-            _fsync_path(Path(folder) / name)
-        _fsync_path(Path(folder))
+            fsync_path(Path(folder) / name)
+        fsync_path(Path(folder))
 
 
 def start_version(settings: Settings) -> tuple[str, Path]:
@@ -99,7 +92,7 @@ def _point_current_at(settings: Settings, version: str) -> None:
     # Relative, so that LNOB_HOME can be moved or mounted elsewhere.
     os.symlink(version, temporary)
     os.replace(temporary, settings.marts / CURRENT)
-    _fsync_path(settings.marts)
+    fsync_path(settings.marts)
 
 
 def publish(settings: Settings, version: str, building_dir: Path) -> Path:
@@ -114,7 +107,7 @@ def publish(settings: Settings, version: str, building_dir: Path) -> Path:
         raise PublishError(f"version {version} is already published at {published_dir}")
     _fsync_tree(building_dir)
     os.rename(building_dir, published_dir)
-    _fsync_path(settings.marts)
+    fsync_path(settings.marts)
     _release_build_lock(settings, version)
     _point_current_at(settings, version)
     return published_dir

@@ -71,8 +71,9 @@ def sha256_of(source: bytes | os.PathLike | str) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _fsync_directory(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entry to disk (a folder, so that a rename or link in it is durable)."""
+    descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
@@ -138,5 +139,5 @@ def land(settings: Settings, source: bytes | os.PathLike | str) -> LandedFile:
     finally:
         temporary.unlink(missing_ok=True)
     if not already_present:
-        _fsync_directory(path.parent)
+        fsync_path(path.parent)
     return LandedFile(content_hash, path, byte_size, already_present)
