@@ -57,7 +57,7 @@ def _generate(data_dir: Path, say: Say) -> list:
                   if code != DETAIL_PROVINCE]
         say(f"generating {year}: {len(others)} other provinces as province summaries …")
         rest = write_synthetic_review(data_dir / "summaries", year, provinces=others, seed=SEED,
-                                      scale=SUMMARY_SCALE)
+                                      scale=SUMMARY_SCALE, levels=("province",))
         files += [(data_dir / "summaries", f) for f in rest.files if f.level == "province"]
         say(f"  {detail.households + rest.households:,} households generated")
     return files

@@ -267,13 +267,19 @@ def write_synthetic_review(out_dir: str | Path, year: int, *, provinces: Collect
                            disagreement_rate: float = DEFAULT_DISAGREEMENT_RATE,
                            at_line_share: float = DEFAULT_AT_LINE_SHARE, fill_reported: bool = True,
                            standard_id: str | None = None, progress: Progress | None = None,
+                           levels: Collection[str] = ("commune", "district", "province"),
                            ) -> GenerationResult:
     """Write commune household files, district and province area_summary files and a manifest under
     `out_dir/<year>/` for the chosen provinces or districts (all of the country when both are None).
 
     `xlsx`: True writes an XLSX beside every commune CSV; a collection of commune codes writes it for
     those only. `header`: "en" (contract names, the default ingest reads best) or "vi" (labels).
-    Province files are written only for provinces generated whole (not when `districts` is given)."""
+    Province files are written only for provinces generated whole (not when `districts` is given).
+    `levels`: which files to write; households are generated for every unit either way, so the summaries
+    of the levels written are the same as in a full run."""
+    unknown_levels = set(levels) - {"commune", "district", "province"}
+    if unknown_levels:
+        raise ValueError(f"unknown levels {sorted(unknown_levels)}; expected commune, district or province")
     started = time.perf_counter()
     out_dir = Path(out_dir)
     standard = standard_for(year, standard_id)
@@ -296,7 +302,7 @@ def write_synthetic_review(out_dir: str | Path, year: int, *, provinces: Collect
         unit_rows = {row["unit_code"]: row for row in batch.units.iter_rows(named=True)}
         by_unit = batch.households.partition_by("commune_code", as_dict=True, maintain_order=True)
         for (unit_code,), unit_households in by_unit.items():
-            if not unit_rows[unit_code]["is_commune"]:
+            if "commune" not in levels or not unit_rows[unit_code]["is_commune"]:
                 continue  # an island district has no commune file: its households only feed summaries
             path = year_dir / "commune" / f"{unit_code}.csv"
             _write_csv(unit_households, path, HOUSEHOLD, header)
@@ -307,7 +313,7 @@ def write_synthetic_review(out_dir: str | Path, year: int, *, provinces: Collect
                 record(path, "commune", unit_code, "household", unit_households.height)
         unit_summary = summarise_households(batch.households.lazy(), unit_column="commune_code",
                                             standard=standard).collect()
-        if pre_reform:
+        if pre_reform and "district" in levels:
             path = year_dir / "district" / f"{batch.district_code}.csv"
             _write_csv(unit_summary, path, AREA_SUMMARY, header)
             record(path, "district", batch.district_code, "area_summary", unit_summary.height)
@@ -318,8 +324,8 @@ def write_synthetic_review(out_dir: str | Path, year: int, *, provinces: Collect
 
         next_province = _peek_province(units, batch)
         if next_province != batch.province_code:
-            note = _write_province(year_dir, batch, province_summaries, pre_reform, districts is None, header,
-                                   record)
+            note = _write_province(year_dir, batch, province_summaries, pre_reform,
+                                   districts is None and "province" in levels, header, record)
             if progress:
                 unit_count = units.filter(pl.col("province_code") == batch.province_code).height
                 progress(f"province {batch.province_code} {batch.units['province_name'][0]}: "
@@ -355,7 +361,7 @@ def _peek_province(units: pl.DataFrame, batch: HouseholdBatch) -> str | None:
 def _write_province(year_dir: Path, batch: HouseholdBatch, summaries: list[pl.DataFrame], pre_reform: bool,
                     whole_province: bool, header: str, record) -> str:
     if not whole_province:
-        return " (no province file: only some of its districts were generated)"
+        return " (no province file: only some districts, or other levels, were asked for)"
     unit_summary = pl.concat(summaries)
     if pre_reform:
         # Island districts report themselves; a commune's parent is its district.

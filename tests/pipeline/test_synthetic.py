@@ -291,3 +291,12 @@ def test_households_per_commune_sets_the_size_and_reported_classification_can_be
     assert 1.9 < totals[400] / totals[200] < 2.1, totals
     households = _households(tmp_path / "200" / "2024")
     assert households["reported_classification"].is_null().all()
+
+
+def test_writing_only_some_levels_gives_the_same_summaries_as_a_full_run(tmp_path):
+    full = write_synthetic_review(tmp_path / "full", 2024, districts=["026"], seed=3, scale=0.05)
+    only = write_synthetic_review(tmp_path / "only", 2024, districts=["026"], seed=3, scale=0.05,
+                                  levels=("district",))
+    assert {f.level for f in only.files} == {"district"}
+    district = next(f.path for f in full.files if f.level == "district")
+    assert (tmp_path / "only" / district).read_bytes() == (tmp_path / "full" / district).read_bytes()
