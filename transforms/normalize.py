@@ -300,6 +300,7 @@ def normalize(
     machine_numeric: frozenset[str] | set[str] = frozenset(),
     pad_widths: dict[str, int] | None = None,
     ethnic_names: dict[str, str] | None = None,
+    keep: tuple[str, ...] = (),
 ) -> pl.LazyFrame:
     """Type a text table (contract column names, all String, plus `__row__`) to its contract.
 
@@ -308,13 +309,15 @@ def normalize(
     `pad_widths`: the width to restore a code to when a column allows several widths (area_summary's
     unit_code: 5 for a district's communes, 3 for a province's districts before 2025).
     `ethnic_names`: folded ethnic group name or alias → 2-digit code, for files that write names.
+    `keep`: columns passed through unchanged (e.g. which submission a row came from, when several files
+    are typed together as one frame).
     """
     present = set(raw.collect_schema().names())
     pad_widths = pad_widths or {}
     texts: list[pl.Expr] = []
     compacts: list[pl.Expr] = []
     reads: list[pl.Expr] = []
-    outputs: list[pl.Expr] = [pl.col(ROW)]
+    outputs: list[pl.Expr] = [pl.col(ROW), *[pl.col(name) for name in keep]]
     for column in contract.columns:
         name = column.name
         if name not in present:
@@ -359,19 +362,19 @@ def normalize(
     return staged.select(outputs)
 
 
-def value_issues(normalized: pl.LazyFrame, contract: Contract) -> pl.LazyFrame:
+def value_issues(normalized: pl.LazyFrame, contract: Contract, *, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
     """One row per cell that could not be read or was changed: `__row__`, column, value, rule, severity.
 
     Grain in: one row per file row (output of `normalize`); grain out: one row per problem cell, ordered
-    by rule, column and row."""
+    by the `keep` columns (passed through, e.g. the submission), then rule, column and row."""
     parts = [
         normalized.filter(pl.col(c.name + ISSUE_SUFFIX).is_not_null()).select(
-            pl.col(ROW), pl.lit(c.name).alias("column"), pl.col(c.name + TEXT_SUFFIX).alias("value"),
-            pl.col(c.name + ISSUE_SUFFIX).alias("rule"))
+            pl.col(ROW), *[pl.col(name) for name in keep], pl.lit(c.name).alias("column"),
+            pl.col(c.name + TEXT_SUFFIX).alias("value"), pl.col(c.name + ISSUE_SUFFIX).alias("rule"))
         for c in contract.columns
     ]
     severity = pl.col("rule").replace_strict(VALUE_RULES, default="error", return_dtype=pl.String)
-    return pl.concat(parts).with_columns(severity=severity).sort("rule", "column", ROW)
+    return pl.concat(parts).with_columns(severity=severity).sort(*keep, "rule", "column", ROW)
 
 
 def contract_frame(normalized: pl.LazyFrame, contract: Contract) -> pl.LazyFrame:

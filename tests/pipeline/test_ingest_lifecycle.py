@@ -25,6 +25,7 @@ from fixtures_ingest import (
 )
 
 from pipeline.ingest import drain_pending, ingest_submission, submit
+from schemas.contracts import HOUSEHOLD
 from store.registry import Registry, submission_id_for
 from store.zones import land, landing_path
 
@@ -206,6 +207,28 @@ def test_drain_pending_validates_a_batch_and_maps_findings_back_to_each_file(tmp
     assert drain_pending(settings, batch_size=3, runner=gx_runner) == []
 
 
+def test_files_typed_together_keep_their_own_rows_and_findings(tmp_path, gx_runner):
+    """Several CSVs of one batch are typed as one frame; each value problem stays with its file and row."""
+    settings = make_settings(tmp_path / "home")
+    registry = Registry(settings.database_url)
+    good = _register(settings, registry, write_csv(tmp_path / "good.csv", frame_of(household_rows(6))))
+    unreadable = household_rows(5, commune=OTHER_COMMUNE_SAME_DISTRICT)
+    unreadable[1]["household_size"] = "bốn"
+    unreadable[4]["income_per_capita_month"] = "1.500,5,0"
+    bad = _register(settings, registry, write_csv(tmp_path / "bad.csv", frame_of(unreadable)),
+                    unit=OTHER_COMMUNE_SAME_DISTRICT)
+
+    verdicts = {v["submission_id"]: v for v in drain_pending(settings, batch_size=10, runner=gx_runner)}
+
+    assert verdicts[good]["status"] == "accepted" and verdicts[good]["findings"] == []
+    assert verdicts[bad]["status"] == "rejected"
+    located = {(f["rule"], f["column"], f["row"], f["file"]) for f in verdicts[bad]["findings"]}
+    size, income = (HOUSEHOLD.column(n).label_vi for n in ("household_size", "income_per_capita_month"))
+    assert located == {("value.not_a_number", size, 3, "bad.csv"), ("value.not_a_number", income, 6, "bad.csv")}
+    staged = pl.read_parquet(settings.staging / "household" / f"year={YEAR}" / f"{good}.parquet")
+    assert staged["household_id"].to_list() == [r["household_id"] for r in household_rows(6)]
+
+
 # --- the commands ------------------------------------------------------------------------------------
 
 def test_lnob_submit_and_status_print_the_verdict_and_exit_by_status(tmp_path, monkeypatch, capsys, gx_runner):
@@ -240,7 +263,8 @@ def test_lnob_submit_and_status_print_the_verdict_and_exit_by_status(tmp_path, m
 
 # --- speed -------------------------------------------------------------------------------------------
 
-def test_a_commune_file_of_3000_households_validates_in_about_a_second(tmp_path, gx_runner):
+def test_a_commune_file_of_3000_households_validates_whole(tmp_path, gx_runner):
+    # How fast is the benchmark's business (`make bench`); this prints the figure and checks the outcome.
     settings = make_settings(tmp_path / "home")
     warm = write_csv(tmp_path / "warm.csv", frame_of(household_rows(50)))
     send(settings, warm, gx_runner)                      # imports, reference lists and suites loaded once
@@ -252,7 +276,6 @@ def test_a_commune_file_of_3000_households_validates_in_about_a_second(tmp_path,
     assert verdict["status"] == "accepted"
     staged = pl.read_parquet(settings.staging / "household" / f"year={YEAR}" / f"{verdict['submission_id']}.parquet")
     assert staged.height == 3000
-    assert elapsed < 6.0, f"3,000 households took {elapsed:.1f} s"   # ~1 s on an idle 2-core machine
 
 
 def test_a_file_registered_without_validating_is_validated_later_by_a_worker(tmp_path, gx_runner):
