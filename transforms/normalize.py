@@ -259,13 +259,20 @@ def parse_number_text(text: str, *, whole: bool) -> tuple[float | None, str | No
     return out[0], out[1]
 
 
+def yes_no_of(text: str) -> bool | None:
+    """True for a written yes ("Có", "x", "1", "TRUE" …), False for a no, None for anything else."""
+    key = re.sub(r"[^0-9a-z.]", "", fold(text))
+    return True if key in _TRUE_WORDS else False if key in _FALSE_WORDS else None
+
+
+def _yes_no_series(texts: pl.Series) -> pl.Series:
+    # Once per distinct value: a yes/no column holds a handful of spellings over thousands of rows.
+    mapping = {text: yes_no_of(text) for text in texts.drop_nulls().unique().to_list()}
+    return texts.replace_strict(mapping, default=None, return_dtype=pl.Boolean)
+
+
 def _boolean(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    key = fold_expr(text).str.replace_all(r"[^0-9a-z.]", "")
-    value = (
-        pl.when(key.is_in(list(_TRUE_WORDS))).then(pl.lit(True))
-        .when(key.is_in(list(_FALSE_WORDS))).then(pl.lit(False))
-        .otherwise(pl.lit(None, dtype=pl.Boolean))
-    )
+    value = text.map_batches(_yes_no_series, return_dtype=pl.Boolean, is_elementwise=True)
     issue = pl.when(text.is_not_null() & value.is_null()).then(pl.lit("value.not_yes_no")).otherwise(
         pl.lit(None, dtype=pl.String))
     return value, issue
