@@ -382,6 +382,15 @@ def _read_manifest(folder: Path | None) -> dict | None:
 
 def build_marts(settings, year: int | None = None, registry=None, *, tolerance: Tolerance | None = None,
                 progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Build and publish a new mart version; one build at a time (see `_build_marts`)."""
+    from store.publish import exclusive_build
+
+    with exclusive_build(settings):
+        return _build_marts(settings, year, registry, tolerance=tolerance, progress=progress)
+
+
+def _build_marts(settings, year: int | None = None, registry=None, *, tolerance: Tolerance | None = None,
+                 progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build a new mart version from the registry's current accepted submissions and make it current.
 
     year=None rebuilds every year that has accepted submissions; with a year, only that year is rebuilt and

@@ -11,6 +11,9 @@ A version name is its build start time in UTC plus the microseconds in hex
 A build killed half-way leaves only a `.building-*` folder, which never becomes current;
 `clean_abandoned` removes those whose builder is gone (each build holds an flock on
 `marts/.building-<version>.lock` for as long as its process lives).
+
+Builds and rollbacks take `exclusive_build(settings)` first: whichever process, command or Prefect
+deployment starts them, two never run, or publish, at the same time; the later one waits.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import fcntl
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +40,19 @@ _build_locks: dict[str, int] = {}
 
 class PublishError(RuntimeError):
     pass
+
+
+@contextmanager
+def exclusive_build(settings: Settings) -> Iterator[None]:
+    """Hold the marts' build lock (`marts/.build.lock`, an flock) for the duration; waits while another
+    build or rollback holds it. Released when the block ends or the process dies."""
+    settings.marts.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(settings.marts / ".build.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)   # closing the descriptor releases the lock
 
 
 def _new_version_name(now: datetime) -> str:
@@ -141,6 +159,11 @@ def rollback(settings: Settings, version: str | None = None) -> str:
     """Point `current` at another published version: the one given, or else the newest
     version whose name (build start time) comes before the current one. Returns the version
     now live."""
+    with exclusive_build(settings):
+        return _rollback(settings, version)
+
+
+def _rollback(settings: Settings, version: str | None) -> str:
     versions = list_versions(settings)
     live = current_version(settings)
     if version is None:

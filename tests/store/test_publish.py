@@ -208,3 +208,29 @@ def test_a_build_killed_with_sigkill_leaves_current_unchanged_and_is_cleaned_awa
     assert sorted(entry.name for entry in settings.marts.iterdir()) == sorted([first, "current"])
     second = build(settings, "second")
     assert current_version(settings) == second
+
+
+def test_a_second_build_or_rollback_waits_while_one_holds_the_build_lock(tmp_path):
+    """Two builds (say the nightly deployment and an operator's rebuild) never publish at the same time."""
+    import threading
+
+    from store.publish import exclusive_build
+
+    settings = load_settings(tmp_path / "home")
+    order: list[str] = []
+    second_started = threading.Event()
+
+    def second() -> None:
+        second_started.set()
+        with exclusive_build(settings):
+            order.append("second")
+
+    with exclusive_build(settings):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        second_started.wait(5)
+        waiter.join(timeout=0.5)
+        assert waiter.is_alive(), "the second build did not wait for the first"
+        order.append("first")
+    waiter.join(timeout=5)
+    assert order == ["first", "second"]
