@@ -41,7 +41,7 @@ from pipeline.parse import ParsedTable, parse_file
 from schemas.contracts import CONTRACTS, KINDS, LEVELS, contract_for
 from store.registry import Registry
 from store.settings import Settings
-from store.zones import land, landing_path, report_paths, staging_path
+from store.zones import land, landing_path, report_paths, staging_path, temporary_beside
 from transforms.normalize import (
     ISSUE_SUFFIX,
     ROW,
@@ -374,7 +374,7 @@ def _staging_frame(work: _Work) -> pl.DataFrame:
 
 
 def _write_parquet_atomically(frame: pl.DataFrame, path: Path) -> None:
-    temporary = path.with_name(path.name + f".tmp-{os.getpid()}")
+    temporary = temporary_beside(path)
     frame.write_parquet(temporary, compression="zstd", statistics=True)
     with open(temporary, "rb") as stream:
         os.fsync(stream.fileno())

@@ -15,6 +15,8 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
+from store.zones import temporary_beside
+
 # rule id → (severity, Vietnamese, English)
 MESSAGES: dict[str, tuple[str, str, str]] = {
     # reading the file
@@ -148,7 +150,7 @@ def summarise(findings: list[dict]) -> list[dict]:
 # --- files ------------------------------------------------------------------------------------------
 
 def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + f".tmp-{os.getpid()}")
+    temporary = temporary_beside(path)
     with open(temporary, "w", encoding="utf-8") as stream:
         stream.write(text)
         stream.flush()

@@ -80,9 +80,15 @@ def fsync_path(path: Path) -> None:
         os.close(descriptor)
 
 
+def temporary_beside(path: Path) -> Path:
+    """A fresh name in `path`'s folder for writing before an atomic rename onto `path`: unique per
+    process, thread and call, so concurrent writers of the same file never share a temporary."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(6)}")
+
+
 def _write_temporary(folder: Path, source: bytes | Path, expected_hash: str) -> Path:
     """Copy the source into a new temporary file in `folder`, checking it is still the same bytes."""
-    temporary = folder / f".tmp-{os.getpid()}-{secrets.token_hex(6)}"
+    temporary = temporary_beside(folder / "landing")
     digest = hashlib.sha256()
     try:
         with open(temporary, "xb") as target:

@@ -287,3 +287,23 @@ def test_a_file_registered_without_validating_is_validated_later_by_a_worker(tmp
     [verdict] = drain_pending(settings, batch_size=10, runner=gx_runner)
     assert (verdict["submission_id"], verdict["status"]) == (registered["submission_id"], "accepted")
     assert ingest_submission(registered["submission_id"], settings)["status"] == "accepted"   # decided: stored
+
+
+def test_the_same_file_submitted_from_many_threads_at_once_is_one_submission(tmp_path, gx_runner):
+    """What the HTTP front door does when one file is uploaded twice at the same moment."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = make_settings(tmp_path / "home")
+    registry = Registry(settings.database_url)
+    path = write_csv(tmp_path / "commune.csv", frame_of(household_rows(30)))
+
+    def send(_: int) -> dict:
+        return submit(settings, path, level="commune", unit_code=COMMUNE, year=YEAR, registry=registry,
+                      runner=gx_runner)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        verdicts = list(pool.map(send, range(16)))
+
+    assert {v["submission_id"] for v in verdicts} == {verdicts[0]["submission_id"]}
+    assert {v["status"] for v in verdicts} == {"accepted"}
+    assert len(registry.list_submissions(unit_code=COMMUNE, year=YEAR)) == 1

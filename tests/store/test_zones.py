@@ -106,3 +106,12 @@ def test_report_paths_are_a_json_and_an_html_under_reports(settings):
     assert json_path == settings.reports / "S0123456789abcdef.json"
     assert html_path == settings.reports / "S0123456789abcdef.html"
     assert settings.reports.is_dir()
+
+
+def test_concurrent_writers_of_one_file_each_get_their_own_temporary(tmp_path):
+    from store.zones import temporary_beside
+
+    target = tmp_path / "S0123.request.json"
+    names = {temporary_beside(target) for _ in range(1000)}
+    assert len(names) == 1000
+    assert all(name.parent == tmp_path and name != target for name in names)
