@@ -139,27 +139,30 @@ def run_demo(settings, data_dir: Path, say: Say = print) -> DemoResult:
     files = _generate(data_dir, say)
 
     say(f"submitting {len(files)} files (kept in landing/, recorded, validated in batches of {BATCH}) …")
+    verdicts: dict[str, dict] = {}
     for root, generated in files:
         verdict = submit(settings, root / generated.path, level=generated.level, unit_code=generated.unit,
                          year=generated.year, kind=generated.kind, submitter="lnob demo", registry=registry,
                          validate=False)
-        result.submitted += 1
-        if verdict["status"] == "accepted":
-            result.accepted += 1
+        verdicts[verdict["submission_id"]] = verdict
     for year in YEARS:
         attributes, _ = _attributes_file(data_dir, year)
-        for district_code in pl.read_csv(attributes, schema_overrides={"unit_code": pl.String})["unit_code"]:
+        table = pl.read_csv(attributes, schema_overrides={"unit_code": pl.String})
+        for district_code in table["unit_code"]:
             one = attributes.with_name(f"{district_code}.csv")
-            pl.read_csv(attributes, schema_overrides={"unit_code": pl.String}).filter(
-                pl.col("unit_code") == district_code).write_csv(one)
-            submit(settings, one, level="district", unit_code=district_code, year=year, kind="area_attributes",
-                   submitter="lnob demo", registry=registry, validate=False)
-            result.submitted += 1
-    verdicts = drain_pending(settings, batch_size=BATCH, registry=registry)
-    result.accepted += sum(v["status"] == "accepted" for v in verdicts)
-    result.rejected += sum(v["status"] == "rejected" for v in verdicts)
-    say(f"  {result.submitted} submitted: {result.accepted} accepted, {result.rejected} rejected "
-        f"(validated {len(verdicts)} in this run)")
+            table.filter(pl.col("unit_code") == district_code).write_csv(one)
+            verdict = submit(settings, one, level="district", unit_code=district_code, year=year,
+                             kind="area_attributes", submitter="lnob demo", registry=registry, validate=False)
+            verdicts[verdict["submission_id"]] = verdict
+    already = sum(v["duplicate"] for v in verdicts.values())
+    drained = drain_pending(settings, batch_size=BATCH, registry=registry)
+    verdicts.update({v["submission_id"]: v for v in drained})
+    statuses = [v["status"] for v in verdicts.values()]
+    result.submitted = len(verdicts)
+    result.accepted, result.rejected = statuses.count("accepted"), statuses.count("rejected")
+    say(f"  {result.submitted} submissions: {result.accepted} accepted, {result.rejected} rejected, "
+        f"{statuses.count('superseded')} superseded since; {len(drained)} validated in this run, "
+        f"{already} already submitted before")
 
     last = YEARS[-1]
     commune_file = next(root / f.path for root, f in files
