@@ -257,11 +257,14 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
                .with_columns(year=pl.lit(year, dtype=pl.Int64))
                .collect())
 
-    own_lowest = choose_lowest_sources(household_cells, summaries, units, own_data_only=True).collect().lazy()
-    detail = roll_up(own_lowest, units, None)
-    reconciliation = reconcile(summaries, detail, units, detail_submissions(own_lowest, units),
-                               absolute_tolerance=tolerance.absolute, relative_tolerance=tolerance.relative
-                               ).with_columns(year=pl.lit(year, dtype=pl.Int64))
+    if by_kind.get("area_summary"):
+        own_lowest = choose_lowest_sources(household_cells, summaries, units, own_data_only=True).collect().lazy()
+        detail = roll_up(own_lowest, units, None)
+        reconciliation = reconcile(summaries, detail, units, detail_submissions(own_lowest, units),
+                                   absolute_tolerance=tolerance.absolute, relative_tolerance=tolerance.relative
+                                   ).with_columns(year=pl.lit(year, dtype=pl.Int64))
+    else:   # no summary was submitted: nothing to compare the detail with (and a roll-up spared)
+        reconciliation = pl.LazyFrame(schema=MARTS["reconciliation"].polars_schema())
 
     everyone = pl.col("ethnic_group") == ALL_GROUPS
     households_listed = (household_cells.filter(everyone & (pl.col("area") == ALL_AREAS))
