@@ -4,8 +4,6 @@ LNOB_HOME and SQLite registry, started once per test module and stopped by its p
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.processes import free_loopback_port, stop
+
 # Small on purpose: the 413 test needs an upload above it, every other upload stays far below.
 TEST_MAX_UPLOAD_MIB = 0.25
 STARTUP_SECONDS = 60
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -59,7 +53,7 @@ def lnob_server(tmp_path_factory) -> LnobServer:
 
     home = tmp_path_factory.mktemp("lnob-home")
     log_path = home.parent / f"{home.name}-serve.log"
-    port = _free_loopback_port()
+    port = free_loopback_port()
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("PREFECT_API", "LNOB_"))}   # in-process pipeline, this test's zones only
     env.update(LNOB_HOME=str(home), LNOB_MAX_UPLOAD_MIB=str(TEST_MAX_UPLOAD_MIB), PYTHONUNBUFFERED="1")
@@ -84,10 +78,4 @@ def lnob_server(tmp_path_factory) -> LnobServer:
             time.sleep(0.1)
         yield server
     finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+        stop(process)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.processes import free_loopback_port, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -26,25 +26,9 @@ VERDICT_SECONDS = 240
 BUILD_SECONDS = 300
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
 def _prefect(env: dict, *args: str, timeout: int = 180) -> subprocess.CompletedProcess:
     done = subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, check=False)
     assert done.returncode == 0, f"prefect {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done
 
@@ -65,7 +49,7 @@ def prefect_stack(tmp_path_factory):
     import httpx
 
     root = tmp_path_factory.mktemp("prefect-e2e")
-    port = _free_port()
+    port = free_loopback_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LNOB_"))}
     env.update(
         PREFECT_HOME=str(root / "prefect-home"),
@@ -110,12 +94,12 @@ def prefect_stack(tmp_path_factory):
         yield {"env": env, "root": root, "logs": logs}
     finally:
         for process in reversed(started):
-            _stop(process)
+            stop(process, grace_seconds=20)
 
 
 def _lnob(env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "lnob", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=180)
+                          text=True, timeout=180, check=False)
 
 
 def test_submission_triggers_ingest_and_nightly_build_publishes(prefect_stack, tmp_path):
@@ -187,7 +171,7 @@ def test_deployments_match_the_design(prefect_stack):
     # Read through the client: `prefect deployment inspect --output json` fails on deployments with triggers.
     done = subprocess.run([sys.executable, "-c", DEPLOYMENT_PROBE, "nightly-build/nightly-build",
                            "ingest-submission/ingest-submission"], env=prefect_stack["env"], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
 
