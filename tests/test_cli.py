@@ -34,6 +34,6 @@ def test_every_subcommand_has_help_with_an_example():
 
 
 def test_bare_command_prints_help_and_succeeds():
-    out = subprocess.run([sys.executable, "-m", "lnob"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "lnob"], capture_output=True, text=True, check=False)
     assert out.returncode == 0
     assert "Leave No One Behind" in out.stdout
