@@ -37,6 +37,7 @@ from schemas.rules import (
     Criterion,
     StatusRule,
 )
+from transforms.rollup import known_row_sum
 
 ALL_GROUPS, ETHNIC_MINORITIES, ALL_AREAS = "ALL", "EM", "all"
 NO_VILLAGE = ""   # the key of a commune or district row, so that joins on (unit_code, village) need no nulls
@@ -83,14 +84,6 @@ def _ensure_columns(frame: pl.LazyFrame, columns: Mapping[str, pl.DataType]) -> 
                               for name, dtype in columns.items() if name not in present)
 
 
-def _sum_or_null(*columns: str) -> pl.Expr:
-    """Sum that stays null when any part is null: unknown plus anything is unknown."""
-    total = pl.col(columns[0]).cast(pl.Int64)
-    for name in columns[1:]:
-        total = total + pl.col(name).cast(pl.Int64)
-    return total
-
-
 def unit_measures(poverty: pl.LazyFrame, attributes: pl.LazyFrame, units: pl.LazyFrame) -> pl.LazyFrame:
     """Gather what the criteria need, per unit.
 
@@ -134,7 +127,7 @@ def unit_measures(poverty: pl.LazyFrame, attributes: pl.LazyFrame, units: pl.Laz
         .join(minorities, on=list(UNIT_KEY), how="left")
         .join(attribute_values, on=["unit_code", "village"], how="left")
         .join(place, on="unit_code", how="left")
-        .with_columns(_sum_or_null("households_poor", "households_near_poor").alias("households_poor_or_near_poor"))
+        .with_columns(known_row_sum("households_poor", "households_near_poor").alias("households_poor_or_near_poor"))
         .select(*(pl.col(name).cast(dtype) for name, dtype in _MEASURE_COLUMNS.items()))
     )
 

@@ -49,6 +49,15 @@ def known_sum(name: str) -> pl.Expr:
     return pl.when(column.null_count() == 0).then(column.sum()).otherwise(None).cast(pl.Int64).alias(name)
 
 
+def known_row_sum(*names: str) -> pl.Expr:
+    """Row-wise sum of count columns that is null as soon as one part is null: unknown plus anything is
+    unknown (named after the first column; alias it)."""
+    total = pl.col(names[0]).cast(pl.Int64)
+    for name in names[1:]:
+        total = total + pl.col(name).cast(pl.Int64)
+    return total
+
+
 def source_rank(level: str | pl.Expr) -> pl.Expr:
     """0, 1, 2 for data submitted by a commune, district, province (the most detailed first)."""
     level = pl.col(level) if isinstance(level, str) else level
@@ -423,7 +432,7 @@ def add_rates(rolled: pl.LazyFrame) -> pl.LazyFrame:
     return (
         rolled
         .with_columns(
-            (pl.col("households_poor") + pl.col("households_near_poor")).alias("households_poor_or_near_poor"),
+            known_row_sum("households_poor", "households_near_poor").alias("households_poor_or_near_poor"),
         )
         .with_columns(
             percentage("households_poor", "households_total").alias("poor_rate"),

@@ -24,6 +24,7 @@ import polars as pl
 
 from schemas.contracts import CLASSIFICATIONS, HOUSEHOLD, INDICATOR_IDS
 from transforms.classify import classify_households, standard_thresholds
+from transforms.rollup import known_sum
 
 KINH = "01"
 NATIONAL_HOUSEHOLDS = 27_000_000
@@ -382,11 +383,6 @@ _SUMMARY_ORDER = [
 ]
 
 
-def _sum_keeping_unknown(name: str) -> pl.Expr:
-    """A sum that stays null when any input is null: a missing count is unknown, never zero."""
-    return pl.when(pl.col(name).is_null().any()).then(None).otherwise(pl.col(name).sum()).alias(name)
-
-
 def summarise_households(households: pl.LazyFrame, *, unit_column: str, standard: Mapping[str, Any],
                          ) -> pl.LazyFrame:
     """One row per household in → one row per unit × ethnic group × area out (AREA_SUMMARY columns
@@ -428,9 +424,9 @@ def complete_summary(by_code_area: pl.LazyFrame) -> pl.LazyFrame:
         full,
         full.with_columns(pl.lit("EM").alias("ethnic_group"), *[(pl.col(c) * is_minority).alias(c) for c in counts]),
         full.with_columns(pl.lit("ALL").alias("ethnic_group")),
-    ]).group_by("unit_code", "ethnic_group", "area").agg(_sum_keeping_unknown(c) for c in counts)
+    ]).group_by("unit_code", "ethnic_group", "area").agg(known_sum(c) for c in counts)
     all_areas = (with_groups.group_by("unit_code", "ethnic_group")
-                 .agg(_sum_keeping_unknown(c) for c in counts).with_columns(pl.lit("all").alias("area")))
+                 .agg(known_sum(c) for c in counts).with_columns(pl.lit("all").alias("area")))
     ordered = pl.concat([with_groups, all_areas.select(with_groups.collect_schema().names())])
     return (ordered.sort(_SUMMARY_ORDER)
             .select("unit_code", pl.lit(None, dtype=pl.String).alias("village"), "ethnic_group", "area",
@@ -443,7 +439,7 @@ def roll_up_summary(summary: pl.LazyFrame, parents: pl.LazyFrame) -> pl.LazyFram
     counts = list(SUMMARY_COUNT_COLUMNS)
     by_parent = (summary.join(parents, on="unit_code", how="inner")
                  .group_by(pl.col("parent_code").alias("unit_code"), "ethnic_group", "area")
-                 .agg(_sum_keeping_unknown(c) for c in counts))
+                 .agg(known_sum(c) for c in counts))
     return (by_parent.sort(_SUMMARY_ORDER)
             .select("unit_code", pl.lit(None, dtype=pl.String).alias("village"), "ethnic_group", "area",
                     *[pl.col(c).cast(pl.Int64) for c in counts]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from schemas.rules import EXIT_CANDIDATE, TARGET_PROGRESS, Target, Targets
+from transforms.rollup import known_row_sum
 
 ON_TRACK, OFF_TRACK, INSUFFICIENT = "on_track", "off_track", "insufficient_data"
 NATIONAL_CODE = "VN"
@@ -37,13 +38,6 @@ def _finish(frame: pl.LazyFrame) -> pl.LazyFrame:
         for name, dtype in schema.items())
 
 
-def _sum_or_null(columns: list[str]) -> pl.Expr:
-    total = pl.col(columns[0]).cast(pl.Int64)
-    for name in columns[1:]:
-        total = total + pl.col(name).cast(pl.Int64)
-    return total
-
-
 def rate_progress(poverty: pl.LazyFrame, target: Target, year: int, targets: Targets) -> pl.LazyFrame:
     """Grain in: poverty rows, one per year × level × unit_code × ethnic_group × area (any years; the national
     and province rows are used). Grain out: one row per level × unit for `year` (target_progress layout)."""
@@ -53,7 +47,7 @@ def rate_progress(poverty: pl.LazyFrame, target: Target, year: int, targets: Tar
         .filter(pl.col("level").is_in(list(target.levels)), pl.col("ethnic_group") == spec["ethnic_group"],
                 pl.col("area") == spec["area"], pl.col("year") <= year)
         .select("year", "level", "unit_code",
-                _sum_or_null(spec["numerator"]).alias("numerator"),
+                known_row_sum(*spec["numerator"]).alias("numerator"),
                 pl.col(spec["denominator"]).cast(pl.Int64).alias("denominator"))
         .with_columns(pl.when(pl.col("denominator") > 0)
                       .then(pl.col("numerator").cast(pl.Float64) * 100.0 / pl.col("denominator").cast(pl.Float64))
