@@ -37,9 +37,9 @@ from schemas.marts import (
     all_marts,
 )
 from transforms.classify import (
-    classification_disagreements,
     classify_households,
     disagreement_counts,
+    disagreements_from_groups,
     with_commune_counts,
 )
 from transforms.coverage import SUBMISSIONS_SCHEMA, submission_coverage
@@ -49,8 +49,9 @@ from transforms.rollup import (
     add_group_totals,
     add_place,
     add_rates,
-    aggregate_households,
+    cells_from_groups,
     choose_lowest_sources,
+    household_groups,
     roll_up,
     units_from_hierarchy,
 )
@@ -213,6 +214,20 @@ class ChunkedRows:
         return pl.concat(list(self.chunks()))
 
 
+def _check_one_household_per_disagreement(disagreeing: pl.DataFrame, totals: pl.DataFrame) -> None:
+    """Each listed disagreement is one household, and the list holds every one the counts hold. Ingest
+    rejects a file that repeats a household id, so this fails only on staging written some other way;
+    it fails loudly rather than list two households as one."""
+    merged = disagreeing.filter(pl.col("households_in_group") != 1)
+    counted = int(totals.get_column("classification_disagreements").sum() or 0)
+    if merged.height or disagreeing.height != counted:
+        example = merged.row(0, named=True) if merged.height else {}
+        raise BuildError(
+            f"staging repeats household ids, so disagreements cannot be listed one household per row "
+            f"(listed {disagreeing.height}, counted {counted}; e.g. {example.get('household_id')!r} in "
+            f"submission {example.get('submission_id')!r})")
+
+
 def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame, geography_version: str,
                standards: Mapping[str, Mapping], default_standard: str | None = None,
                previous_poverty: pl.DataFrame | None = None, tolerance: Tolerance = Tolerance(),
@@ -235,16 +250,15 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
     if default_standard is not None:
         households = households.with_columns(pl.col("standard").fill_null(default_standard))
     classified = classify_households(households, standards)
-    # The one aggregation pass over households; a second streaming pass keeps only the households whose
-    # commune classified them differently (few), for the list. Two separate collects on purpose:
-    # collect_all would cache the shared scan, i.e. hold every household in memory (3× the peak here).
-    household_cells = aggregate_households(classified).collect(engine="streaming")
+    # The one pass over households: small groups, from which the cells and the list of disagreeing
+    # households are both cut (collect_all of two queries on the shared scan would hold every household).
+    groups = household_groups(classified).collect(engine="streaming")
+    household_cells = cells_from_groups(groups.lazy()).collect()
     disagreement_totals = disagreement_counts(household_cells.lazy()).collect()
-    if disagreement_totals.get_column("classification_disagreements").sum():
-        disagreeing = classification_disagreements(classified).collect(engine="streaming")
-    else:   # nothing to list: spare the second pass
-        disagreeing = classification_disagreements(classified.head(0)).collect()
-    disagreements = with_commune_counts(disagreeing.lazy(), disagreement_totals.lazy())
+    disagreeing = disagreements_from_groups(groups.lazy()).collect()
+    del groups
+    _check_one_household_per_disagreement(disagreeing, disagreement_totals)
+    disagreements = with_commune_counts(disagreeing.drop("households_in_group").lazy(), disagreement_totals.lazy())
 
     units = units_from_hierarchy(hierarchy)
     household_cells = add_group_totals(household_cells.lazy()).collect().lazy()

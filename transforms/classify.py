@@ -158,6 +158,36 @@ def classification_disagreements(classified: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+# Key of a household's own group in the one pass over households (transforms.rollup.household_groups):
+# its id where the commune's classification disagrees with the standard's, null for everyone else.
+DISAGREEING_HOUSEHOLD = "_disagreeing_household"
+# What the list of disagreeing households shows besides its keys, carried through that pass.
+DISAGREEMENT_DETAIL: tuple[str, ...] = ("year", "standard", "income_per_capita_month", "income_line")
+
+
+def disagreements_from_groups(groups: pl.LazyFrame) -> pl.LazyFrame:
+    """household groups (transforms.rollup.household_groups) → household whose commune-reported
+    classification differs from lnob's: the same rows as `classification_disagreements` on the households
+    themselves, without a second pass over them. A disagreeing household is a group of its own (household
+    ids are unique within a submission: ingest rejects a file that repeats one), so its group's sums are
+    its own values; `households_in_group` says so, and the build checks it."""
+    return (
+        groups
+        .filter(pl.col(DISAGREEING_HOUSEHOLD).is_not_null())
+        .select(
+            pl.col("year").cast(pl.Int64),
+            pl.lit("commune").alias("level"),
+            pl.col("commune_code").alias("unit_code"),
+            pl.col("head_ethnicity_code").alias("ethnic_group"),
+            "area", pl.col(DISAGREEING_HOUSEHOLD).alias("household_id"), "submission_id", "standard",
+            "reported_classification", "income_per_capita_month", "income_line",
+            pl.col("_deprivations").alias("deprivation_count"),
+            classification_name(pl.col("classification_code")).alias("classification"),
+            pl.col("_households").alias("households_in_group"),
+        )
+    )
+
+
 def with_commune_counts(disagreements: pl.LazyFrame, counts: pl.LazyFrame) -> pl.LazyFrame:
     """disagreeing household → same, with its commune's disagreements and households compared."""
     return disagreements.join(

@@ -10,10 +10,11 @@ from transforms.classify import (
     classification_disagreements,
     classify_households,
     disagreement_counts,
+    disagreements_from_groups,
     standard_thresholds,
     with_commune_counts,
 )
-from transforms.rollup import aggregate_households
+from transforms.rollup import aggregate_households, household_groups
 
 LINES = {"rural": RURAL_LINE, "urban": URBAN_LINE}
 UPPER = {"rural": 2_250_000, "urban": 3_000_000}
@@ -112,6 +113,25 @@ def test_disagreements_with_the_communes_own_classification_are_counted_and_list
     assert listed["households_compared_in_commune"].to_list() == [2, 2]
     per_commune = counts.collect().sort("unit_code")
     assert per_commune.rows() == [("00001", 2, 1), ("00002", 2, 1)]
+
+
+def test_the_one_pass_over_households_lists_the_same_disagreements_as_reading_every_household():
+    # Two disagreeing households with the same cell, classification and reported class stay two rows.
+    rows = [
+        household("00001", "twin_a", income=RURAL_LINE, deprivations=3, reported="near_poor"),
+        household("00001", "twin_b", income=RURAL_LINE - 5, deprivations=4, reported="near_poor"),
+        household("00001", "agrees", income=RURAL_LINE, deprivations=3, reported="poor"),
+        household("00002", "says_poor", income=RURAL_LINE + 1, deprivations=5, reported="poor"),
+        household("00002", "above_no_bound", income=9_000_000, reported="other", standard="std_nobound"),
+        household("00002", "says_average", income=9_000_000, reported="poor", standard="std_nobound"),
+    ]
+    classified = classify_households(households_frame(rows).lazy(), STANDARDS)
+    direct = classification_disagreements(classified).collect().sort("household_id")
+    from_groups = (disagreements_from_groups(household_groups(classified)).collect()
+                   .sort("household_id"))
+    assert from_groups["households_in_group"].to_list() == [1, 1, 1, 1]
+    assert from_groups.select(direct.columns).to_dicts() == direct.to_dicts()
+    assert direct["household_id"].to_list() == ["says_average", "says_poor", "twin_a", "twin_b"]
 
 
 def test_the_reported_classification_is_never_overwritten():
