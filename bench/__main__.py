@@ -48,6 +48,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="commune files validated as one batch (default 500, or 100 below scale 0.1)")
     parser.add_argument("--warm-files", type=int, default=3, help="single files submitted after the first")
     parser.add_argument("--skip-ingest", action="store_true", help="measure the build only")
+    parser.add_argument("--skip-prefect", action="store_true",
+                        help="measure ingest in-process only, without starting a Prefect server and worker")
+    parser.add_argument("--prefect-batch-size", type=int, default=200,
+                        help="files per validation task in the Prefect run (the deployment's batch_size)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument("--data-dir", type=Path, default=bench_data.DATA_ROOT)
     parser.add_argument("--no-readme", action="store_true", help="do not copy the table into bench/README.md")
@@ -123,6 +127,14 @@ def measure_ingest(args: argparse.Namespace, work: Path) -> dict:
         f"{result['one_file_warm']['median_s'] or float('nan'):.2f} s, `lnob submit` {result['cli_one_file']['wall_s']:.2f} s")
     say(f"  batch: {batched['files']} files in {batched['total_s']:.2f} s = {batched['files_per_s']:.1f} files/s "
         f"(GX {batched['gx_s']:.2f} s)")
+    if not args.skip_prefect:
+        say("ingest through Prefect: server, deployment and worker on loopback …")
+        prefect_spec = {"files": [singles[0], *batch], "batch_files": len(batch), "year": ingest.INGEST_YEAR,
+                        "batch_size": args.prefect_batch_size}
+        result["prefect"] = prefected = run_child("bench.prefect_path", prefect_spec)
+        one, batched = prefected["one_file"], prefected["batch"]
+        say(f"  one file: submit → verdict {one['wall_s']:.2f} s (tasks {one['task_s']:.2f} s); batch: "
+            f"{batched['files']} files in {batched['wall_s']:.2f} s = {batched['files_per_s']:.1f} files/s")
     return result
 
 

@@ -54,6 +54,9 @@ def summarise(run: dict) -> dict:
         "results_equal": all(layout["results_equal"] for layout in layouts.values()),
         "ingest_one_file_s": ingest["one_file"]["total_s"] if ingest else None,
         "batch_files_per_s": ingest["batch"]["files_per_s"] if ingest else None,
+        "prefect_one_file_s": ingest["prefect"]["one_file"]["wall_s"] if ingest and ingest.get("prefect") else None,
+        "prefect_batch_files_per_s": (ingest["prefect"]["batch"]["files_per_s"]
+                                      if ingest and ingest.get("prefect") else None),
     }
     latest["targets"] = {key: {"target": text, "value": latest[key],
                                "met": None if latest[key] is None else bool(check(latest[key]))}
@@ -137,12 +140,48 @@ def markdown(latest: dict) -> str:
             f"{_f(batch['register_s'])} s) |"),
             "",
         ]
+        if ingest.get("prefect"):
+            lines += _prefect_lines(ingest["prefect"], batch)
     lines += ["**Targets**", "", "| target | measured | met |", "|---|---:|---|"]
     for key, target in latest["targets"].items():
         digits = 0 if key == "lnob_peak_rss_mib" else 2
         met = "—" if target["met"] is None else ("yes" if target["met"] else "**no**")
         lines.append(f"| {target['target']} | {_f(target['value'], digits)} | {met} |")
     return "\n".join(lines) + "\n"
+
+
+def _prefect_lines(prefected: dict, in_process_batch: dict) -> list[str]:
+    """The same files through a real Prefect server, its deployment, automation and a process worker."""
+    one, batch = prefected["one_file"], prefected["batch"]
+
+    def orchestration(part: dict, before: float) -> float:
+        return part["wall_s"] - before - part["task_s"]
+
+    return [
+        (f"**Ingest through Prefect** (a Prefect server, the `ingest-submission` deployment with its event "
+         f"trigger, and one process worker polling every {_f(prefected['worker_query_seconds'], 0)} s, all on "
+         f"this machine; starting them took {_f(prefected['setup_s'], 1)} s, not counted)"),
+        "",
+        ("| measure | wall time | in lnob's validation tasks (GX and lnob) | in Prefect | of which: to run created "
+        "| created → running (worker poll, process start) | running → task | other |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        (f"| one file: `lnob submit` (keeps, records, emits; {_f(one['submit_command_s'])} s) → verdict "
+         f"({one['households']:,} households) | {_f(one['wall_s'])} s | {_f(one['task_s'])} s "
+         f"({one['tasks']} task runs) | {_f(orchestration(one, one['submit_command_s']))} s | "
+         f"{_f(one['to_run_created_s'])} s from the command's start | {_f(one['run_created_to_running_s'])} s "
+         f"| {_f(one['running_to_task_s'])} s | {_f(one['between_tasks_s'] + (one['after_tasks_s'] or 0))} s |"),
+        (f"| batch of {batch['files']} files, one deployment run, {batch['batch_size']} files per task: "
+         f"**{_f(batch['files_per_s'], 1)} files/s** | {_f(batch['wall_s'])} s | {_f(batch['task_s'])} s "
+         f"({batch['tasks']} task runs; in-process the same files took {_f(in_process_batch['total_s'])} s) "
+         f"| {_f(orchestration(batch, 0.0))} s | {_f(batch['to_run_created_s'])} s | "
+         f"{_f(batch['run_created_to_running_s'])} s | {_f(batch['running_to_task_s'])} s | "
+         f"{_f(batch['between_tasks_s'] + (batch['after_tasks_s'] or 0))} s |"),
+        "",
+        ("Each flow run is a new process: its task imports Great Expectations (about 3 s) before validating, "
+         "which the in-process figures above count once per process. The worker's poll interval bounds how "
+         "soon a run starts (`PREFECT_WORKER_QUERY_SECONDS`)."),
+        "",
+    ]
 
 
 def _headline_json(latest: dict) -> str:
