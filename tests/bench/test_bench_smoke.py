@@ -85,3 +85,50 @@ def test_a_changed_count_is_reported_as_a_difference(tmp_path):
     assert missing["rows_only_in_peer"] == 0
     peer_rows.head(1).write_parquet(tmp_path / "short.parquet")
     assert compare_counts(tmp_path / "lnob.parquet", tmp_path / "short.parquet")["rows_only_in_lnob"] == 1
+
+
+def test_the_prefect_path_is_split_from_the_runs_own_timestamps():
+    """The Prefect share is what the run's timestamps leave outside lnob's tasks, never a constant."""
+    from datetime import datetime, timedelta
+
+    from bench.prefect_path import _run_breakdown
+
+    since = datetime(2026, 11, 27, 1, 0, 0)
+    run = {"created": since + timedelta(seconds=1.5), "start": since + timedelta(seconds=9.0),
+           "end": since + timedelta(seconds=15.0), "state": "COMPLETED",
+           "tasks": [(since + timedelta(seconds=9.2), since + timedelta(seconds=13.2)),
+                     (since + timedelta(seconds=13.5), since + timedelta(seconds=14.5))]}
+    split = _run_breakdown(run, since)
+    assert split["to_run_created_s"] == 1.5
+    assert split["run_created_to_running_s"] == 7.5
+    assert abs(split["running_to_task_s"] - 0.2) < 1e-9
+    assert split["tasks"] == 2 and abs(split["task_s"] - 5.0) < 1e-9
+    assert abs(split["between_tasks_s"] - 0.3) < 1e-9
+    assert abs(split["after_tasks_s"] - 0.5) < 1e-9
+
+
+def test_the_report_shows_the_prefect_table_when_it_was_measured(tiny_run):
+    from bench import report
+
+    _, results, _ = tiny_run
+    run = json.loads((results / "latest.json").read_text(encoding="utf-8"))["run"]
+    step = {"gx_setup_s": 0.05, "gx_validate_s": 0.1, "gx_s": 0.15, "prefect_s": 0.0, "lnob_s": 0.3,
+            "total_s": 0.45}
+    prefect_part = {"to_run_created_s": 1.2, "run_created_to_running_s": 7.0, "running_to_task_s": 0.1,
+                    "tasks": 2, "task_s": 3.0, "between_tasks_s": 0.01, "after_tasks_s": 0.02, "state": "COMPLETED"}
+    run["ingest"] = {
+        "one_file": {**step, "households": 3000, "status": "accepted"},
+        "one_file_warm": {"median_s": 0.2, "runs": 3, "statuses": ["accepted"]},
+        "batch": {**step, "files": 10, "households": 30000, "register_s": 0.4, "files_per_s": 22.2},
+        "cli_one_file": {"wall_s": 5.0}, "import_s": {"great_expectations": 3.0, "prefect": 1.0,
+                                                       "pipeline.ingest": 0.5, "lnob.cli": 0.1},
+        "prefect": {"setup_s": 15.0, "worker_query_seconds": 10.0,
+                    "one_file": {**prefect_part, "wall_s": 12.0, "submit_command_s": 2.0, "households": 3000},
+                    "batch": {**prefect_part, "wall_s": 20.0, "files": 10, "files_per_s": 0.5, "batch_size": 200}},
+    }
+    latest = report.summarise(run)
+    assert latest["prefect_one_file_s"] == 12.0 and latest["prefect_batch_files_per_s"] == 0.5
+    table = report.markdown(latest)
+    assert "**Ingest through Prefect**" in table
+    # one file: 12 s wall − 2 s command − 3 s in tasks = 7 s in Prefect
+    assert "| 12.00 s | 3.00 s (2 task runs) | 7.00 s |" in table
