@@ -214,6 +214,25 @@ class ChunkedRows:
         return pl.concat(list(self.chunks()))
 
 
+def previous_on_this_list(previous_poverty: pl.DataFrame | None, units: pl.DataFrame,
+                          geography_version: str) -> pl.LazyFrame | None:
+    """Last year's poverty rows keyed by this year's units, for the change in points: as they are when both
+    years use the same list of units; restated through the official conversion table across the 2025
+    reform (transforms.restate: most codes survive the reform but name merged units); None for any other
+    pair of lists, so that no change is computed rather than a wrong one."""
+    if previous_poverty is None or previous_poverty.height == 0:
+        return None
+    from schemas.geography import VERSION_POST_REFORM, VERSION_PRE_REFORM, conversion_table
+    from transforms.restate import predecessors, restate_previous
+
+    versions = set(previous_poverty.get_column("geography_version").unique().to_list())
+    if versions == {geography_version}:
+        return previous_poverty.lazy()
+    if versions == {VERSION_PRE_REFORM} and geography_version == VERSION_POST_REFORM:
+        return restate_previous(previous_poverty.lazy(), predecessors(conversion_table(), units))
+    return None
+
+
 def _check_one_household_per_disagreement(disagreeing: pl.DataFrame, totals: pl.DataFrame) -> None:
     """Each listed disagreement is one household, and the list holds every one the counts hold. Ingest
     rejects a file that repeats a household id, so this fails only on staging written some other way;
@@ -266,7 +285,7 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
 
     lowest = choose_lowest_sources(household_cells, summaries, units).collect().lazy()
     rolled = roll_up(lowest, units, summaries)
-    previous = previous_poverty.lazy() if previous_poverty is not None else None
+    previous = previous_on_this_list(previous_poverty, units, geography_version)
     poverty = (add_place(add_change_from_previous(add_rates(rolled), previous), units, geography_version)
                .with_columns(year=pl.lit(year, dtype=pl.Int64))
                .collect())

@@ -152,7 +152,9 @@ CHANGES = (
     Column("poor_rate_change_pp", pl.Float64, "Thay đổi tỷ lệ hộ nghèo so với năm trước",
            "Change in poor rate since the previous year", unit="percentage points",
            description="This year's rate minus the previous year's for the same level, unit, ethnic group and "
-                       "area; null when either is unknown (units renamed by the 2025 reform have none)."),
+                       "area. Across the 2025 reform the previous year is restated on the new units through the "
+                       "official conversion table (a merged province against the sum of the provinces merged "
+                       "into it); null when either is unknown, or for a commune made from part of a split one."),
     Column("near_poor_rate_change_pp", pl.Float64, "Thay đổi tỷ lệ hộ cận nghèo so với năm trước",
            "Change in near-poor rate since the previous year", unit="percentage points"),
     Column("poor_or_near_poor_rate_change_pp", pl.Float64, "Thay đổi tỷ lệ hộ nghèo và cận nghèo so với năm trước",

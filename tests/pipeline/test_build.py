@@ -190,6 +190,15 @@ def test_bi_readers_see_levels_that_add_up(home):
     national_2024 = connection.execute(
         f"SELECT poor_rate {base} AND year = 2024 AND level = 'national'").fetchone()
     assert national_2025[1] == pytest.approx(national_2025[0] - national_2024[0])
+    # New province 44 is old 44 (Quảng Bình) and old 45 (Quảng Trị) merged: it is compared with their sum,
+    # never with the old province that had its code.
+    old_parts = connection.execute(
+        f"SELECT sum(households_poor), sum(households_total) {base} AND year = 2024 AND level = 'province' "
+        f"AND unit_code IN ('44', '45')").fetchone()
+    merged_2025 = connection.execute(
+        f"SELECT poor_rate, poor_rate_change_pp {base} AND year = 2025 AND level = 'province' "
+        f"AND unit_code = '44'").fetchone()
+    assert merged_2025[1] == pytest.approx(merged_2025[0] - 100.0 * old_parts[0] / old_parts[1])
 
 
 def test_the_planted_discrepancy_and_the_gap_fill_reach_the_marts(home):
