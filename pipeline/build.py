@@ -233,6 +233,23 @@ def previous_on_this_list(previous_poverty: pl.DataFrame | None, units: pl.DataF
     return None
 
 
+def rows_on_this_list(rows: pl.DataFrame, units: pl.DataFrame, geography_version: str, *,
+                      keys: tuple[str, ...]) -> pl.DataFrame:
+    """Poverty rows of any years keyed by this year's units (for comparisons over several years): rows on
+    this list as they are; rows on the pre-reform list, when this list is the post-reform one, restated
+    through the conversion table (their headline counts only; transforms.restate); rows of any other list
+    left out, so that they are never compared with a different territory that has the same code."""
+    from schemas.geography import VERSION_POST_REFORM, VERSION_PRE_REFORM, conversion_table
+    from transforms.restate import predecessors, restate_counts
+
+    parts = [rows.filter(pl.col("geography_version") == geography_version)]
+    older = rows.filter(pl.col("geography_version") == VERSION_PRE_REFORM)
+    if geography_version == VERSION_POST_REFORM and older.height:
+        parts.append(restate_counts(older.lazy(), predecessors(conversion_table(), units), keys=keys).collect()
+                     .with_columns(geography_version=pl.lit(geography_version)))
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
 def _check_one_household_per_disagreement(disagreeing: pl.DataFrame, totals: pl.DataFrame) -> None:
     """Each listed disagreement is one household, and the list holds every one the counts hold. Ingest
     rejects a file that repeats a household id, so this fails only on staging written some other way;

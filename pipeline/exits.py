@@ -380,6 +380,15 @@ def exit_frames(settings, year: int, *, building_dir: Path | None = None, publis
     # targets: national and province rates of every year up to this one
     years = [y for y in _years_available(building_dir, published, POVERTY_MART) if y <= year] or [year]
     all_poverty = _mart_frame(building_dir, published, POVERTY_MART, years)
+    if all_poverty is not None:
+        # Earlier years on the pre-reform list are restated on this year's units: most codes survived the
+        # reform but name merged provinces, which must not be compared with their namesakes.
+        from pipeline.build import rows_on_this_list
+        from schemas.geography import geography_version, hierarchy_at
+        from transforms.rollup import units_from_hierarchy
+
+        all_poverty = rows_on_this_list(all_poverty, units_from_hierarchy(hierarchy_at(on)), geography_version(on),
+                                        keys=("year", "ethnic_group", "area"))
     rates = (all_poverty.filter(pl.col("level").is_in(["national", "province"])) if all_poverty is not None
              else poverty.clear())
     progress = target_progress(load_targets(), year, poverty=rates.lazy(), removals=_removals(settings, on).lazy(),

@@ -329,6 +329,20 @@ def _scope_note(ctx: ReportContext, scope: Scope | None) -> str:
             f"{MAX_FALLBACK_UNITS}, largest first).</span></p>")
 
 
+def _reform_note(rows: pl.DataFrame) -> str:
+    """Rows over years on two lists of units (the 2025 reform) do not cover the same territory under the same
+    code or region: say so, and that the change column is computed on the same territory."""
+    if "geography_version" not in rows.columns or rows.get_column("geography_version").n_unique() < 2:
+        return ""
+    return ('<p class="note" data-note="reform">Từ năm 2025 số liệu theo danh mục đơn vị hành chính mới: một tỉnh, '
+            "một vùng trước và sau năm 2025 có thể là các địa bàn khác nhau dù cùng mã hoặc cùng tên. Cột thay đổi "
+            "so sánh cùng một địa bàn: số liệu năm trước được quy đổi theo bảng chuyển đổi chính thức. "
+            '<span class="en" lang="en">From 2025 the figures follow the new list of administrative units: a '
+            "province or region before and after 2025 may be a different territory under the same code or name. "
+            "The change column compares the same territory: the previous year is restated through the official "
+            "conversion table.</span></p>")
+
+
 def _in_scope(rows: pl.DataFrame, scope: Scope) -> pl.DataFrame:
     return rows.filter((pl.col("level") == scope.level) & pl.col("unit_code").is_in(list(scope.unit_codes)))
 
@@ -356,7 +370,7 @@ def section_rates(ctx: ReportContext) -> str:
     years = sorted({r["year"] for r in rows})
     from pipeline import charts
 
-    body = [note]
+    body = [note, _reform_note(rows_frame)]
     if scope.national:
         ctx.progress("vẽ biểu đồ tỷ lệ toàn quốc / drawing the national rates chart")
         national = {r["year"]: r for r in rows if r["level"] == "national"}

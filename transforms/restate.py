@@ -61,29 +61,40 @@ def predecessors(conversion: pl.DataFrame, units_now: pl.DataFrame) -> pl.DataFr
             .sort("level", "unit_code", "old_level", "old_unit_code"))
 
 
-def restate_previous(previous: pl.LazyFrame, predecessor_rows: pl.DataFrame) -> pl.LazyFrame:
-    """last year's rows (level × unit × ethnic group × area on last year's list, with RESTATED_COUNTS) →
-    level × unit × ethnic group × area on this year's list, with those counts summed over the predecessors
-    and the poor, near-poor and poor-or-near-poor rates recomputed from them. A cell is kept only when the
-    unit is exact and every predecessor has it with every count known."""
+def restate_counts(rows: pl.LazyFrame, predecessor_rows: pl.DataFrame, *,
+                   keys: tuple[str, ...] = ("ethnic_group", "area"),
+                   counts: tuple[str, ...] = RESTATED_COUNTS) -> pl.LazyFrame:
+    """rows on last year's list (level × unit × `keys`, with `counts`) → level × unit × `keys` on this year's
+    list, with `counts` summed over the predecessors (`predecessors`). A row is kept only when the unit is
+    exact and every predecessor has it with every count known: unknown is never restated as zero."""
     expected = predecessor_rows.group_by("level", "unit_code").agg(
         pl.len().alias("_expected"), pl.col("exact").all().alias("_exact"))
-    old = previous.select(pl.col("level").alias("old_level"), pl.col("unit_code").alias("old_unit_code"),
-                          "ethnic_group", "area", *RESTATED_COUNTS)
-    every_count_known = pl.all_horizontal(pl.col(c).is_not_null() for c in RESTATED_COUNTS)
+    old = rows.select(pl.col("level").alias("old_level"), pl.col("unit_code").alias("old_unit_code"), *keys,
+                      *counts)
+    every_count_known = pl.all_horizontal(pl.col(c).is_not_null() for c in counts)
     return (
         predecessor_rows.lazy().select("level", "unit_code", "old_level", "old_unit_code")
         .join(old, on=["old_level", "old_unit_code"], how="inner")
-        .group_by("level", "unit_code", "ethnic_group", "area")
-        .agg(*(known_sum(c) for c in RESTATED_COUNTS), every_count_known.all().alias("_known"),
+        .group_by("level", "unit_code", *keys)
+        .agg(*(known_sum(c) for c in counts), every_count_known.all().alias("_known"),
              pl.len().alias("_present"))
         .join(expected.lazy(), on=["level", "unit_code"], how="inner")
         .filter(pl.col("_exact") & pl.col("_known") & (pl.col("_present") == pl.col("_expected")))
-        .with_columns(
-            percentage("households_poor", "households_total").alias("poor_rate"),
-            percentage("households_near_poor", "households_total").alias("near_poor_rate"),
-            percentage(known_row_sum("households_poor", "households_near_poor"), "households_total")
-            .alias("poor_or_near_poor_rate"),
-        )
         .drop("_known", "_present", "_expected", "_exact")
     )
+
+
+def with_headline_rates(counts: pl.LazyFrame) -> pl.LazyFrame:
+    """Any grain with RESTATED_COUNTS → same, with the poor, near-poor and poor-or-near-poor rates."""
+    return counts.with_columns(
+        percentage("households_poor", "households_total").alias("poor_rate"),
+        percentage("households_near_poor", "households_total").alias("near_poor_rate"),
+        percentage(known_row_sum("households_poor", "households_near_poor"), "households_total")
+        .alias("poor_or_near_poor_rate"),
+    )
+
+
+def restate_previous(previous: pl.LazyFrame, predecessor_rows: pl.DataFrame) -> pl.LazyFrame:
+    """last year's rows (level × unit × ethnic group × area on last year's list, with RESTATED_COUNTS) →
+    the same on this year's list, with the headline rates recomputed from the restated counts."""
+    return with_headline_rates(restate_counts(previous, predecessor_rows))

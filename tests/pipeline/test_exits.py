@@ -101,8 +101,10 @@ def write_partition(building_dir: Path, mart: str, year: int, frame: pl.DataFram
 
 def poverty_rows(year: int, unit: str, level: str, total: int, poor: int, near_poor: int, em_total: int,
                  em_poor: int) -> list[dict]:
+    from schemas.geography import geography_version, review_date
+
     base = {"year": year, "level": level, "unit_code": unit, "area": "all", "source_level": level,
-            "parent_code": None, "province_code": "83"}
+            "parent_code": None, "province_code": "83", "geography_version": geography_version(review_date(year))}
     return [{**base, "ethnic_group": "ALL", "households_total": total, "households_poor": poor,
              "households_near_poor": near_poor},
             {**base, "ethnic_group": "EM", "households_total": em_total, "households_poor": em_poor,

@@ -463,3 +463,11 @@ def test_report_builds_from_marts_built_by_the_pipeline(tmp_path):
     assert len(document.tables["table-deprivation"]) % len(INDICATOR_IDS) == 0
     coverage = {r["province_code"]: r for r in document.tables["table-coverage"]}
     assert int(coverage["02"]["communes_submitted"]) == sum(1 for f in generated.files if f.level == "commune")
+
+
+def test_rates_over_the_2025_reform_say_that_codes_and_regions_changed_territory():
+    from pipeline.report import _reform_note
+
+    rows = pl.DataFrame({"year": [2024, 2025], "geography_version": ["GSO-2025-01-04", "QD19-2025"]})
+    assert 'data-note="reform"' in _reform_note(rows) and "restated" in _reform_note(rows)
+    assert _reform_note(rows.head(1)) == ""

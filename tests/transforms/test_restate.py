@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline.build import previous_on_this_list
+from pipeline.build import previous_on_this_list, rows_on_this_list
 from schemas.geography import (
     CONVERSION_SCHEMA,
     VERSION_POST_REFORM,
@@ -103,3 +103,19 @@ def test_the_official_table_merges_whole_provinces_and_keeps_split_communes_apar
     split_new = conversion_table().filter(pl.col("old_is_split")).get_column("new_commune_code").unique()
     inexact = table.filter((pl.col("level") == "commune") & ~pl.col("exact")).get_column("unit_code").unique()
     assert set(split_new.to_list()) == set(inexact.to_list())
+
+
+def test_earlier_years_on_the_old_list_are_restated_for_target_progress():
+    """A 2021 baseline for new province 44 is old 44 + old 45; a row of an unknown list is left out."""
+    rows = pl.DataFrame([
+        {**previous_row("province", "44", 1_000, 100), "year": 2021},
+        {**previous_row("province", "45", 3_000, 600), "year": 2021},
+        {**previous_row("province", "44", 3_900, 500), "year": 2025, "geography_version": VERSION_POST_REFORM},
+        {**previous_row("province", "44", 9, 9), "year": 2019, "geography_version": "some-other-list"},
+    ])
+    out = rows_on_this_list(rows, units_from_hierarchy(HIERARCHY_2025), VERSION_POST_REFORM,
+                            keys=("year", "ethnic_group", "area"))
+    provinces = out.filter(pl.col("level") == "province").sort("year")
+    assert provinces.select("year", "unit_code", "households_total", "households_poor").rows() == [
+        (2021, "44", 4_000, 700), (2025, "44", 3_900, 500)]
+    assert set(out.get_column("geography_version")) == {VERSION_POST_REFORM}
