@@ -22,6 +22,7 @@ from bench.measure import run_child
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
+PROJECT_README = Path(__file__).resolve().parent.parent / "README.md"
 CONTENDERS = ("lnob", "duckdb", "floor", "pandas")
 
 
@@ -54,7 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="files per validation task in the Prefect run (the deployment's batch_size)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument("--data-dir", type=Path, default=bench_data.DATA_ROOT)
-    parser.add_argument("--no-readme", action="store_true", help="do not copy the table into bench/README.md")
+    parser.add_argument("--no-readme", action="store_true",
+                        help="do not copy the table into bench/README.md and README.md")
     args = parser.parse_args(argv)
     args.layouts = [layout.strip() for layout in args.layouts.split(",") if layout.strip()]
     for layout in args.layouts:
@@ -158,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     run["total_s"] = time.perf_counter() - started
     latest = report.summarise(run)
-    paths = report.write(latest, args.results_dir, readme=None if args.no_readme else README)
+    paths = report.write(latest, args.results_dir, readme=None if args.no_readme else [README, PROJECT_README])
     say(f"done in {run['total_s']:.0f} s: {', '.join(str(p) for p in paths)}")
     print(report.markdown(latest))
     return 0 if latest["results_equal"] else 1

@@ -188,18 +188,23 @@ def _headline_json(latest: dict) -> str:
     return json.dumps(latest, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def write(latest: dict, results_dir: Path, *, readme: Path | None = None) -> list[Path]:
+def write(latest: dict, results_dir: Path, *, readme: Path | list[Path] | None = None) -> list[Path]:
+    """latest.json and latest.md under results_dir, and the table copied between the markers of each
+    README given (bench/README.md and the project's README)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = results_dir / "latest.json", results_dir / "latest.md"
     table = markdown(latest)
     json_path.write_text(_headline_json(latest), encoding="utf-8")
     md_path.write_text("# lnob benchmark — latest results\n\n" + table, encoding="utf-8")
     written = [json_path, md_path]
-    if readme is not None and readme.is_file():
-        text = readme.read_text(encoding="utf-8")
+    readmes = [] if readme is None else [readme] if isinstance(readme, Path) else list(readme)
+    for path in readmes:
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
         if README_START in text and README_END in text:
             before, rest = text.split(README_START, 1)
             _, after = rest.split(README_END, 1)
-            readme.write_text(f"{before}{README_START}\n{table}{README_END}{after}", encoding="utf-8")
-            written.append(readme)
+            path.write_text(f"{before}{README_START}\n{table}{README_END}{after}", encoding="utf-8")
+            written.append(path)
     return written

@@ -132,3 +132,21 @@ def test_the_report_shows_the_prefect_table_when_it_was_measured(tiny_run):
     assert "**Ingest through Prefect**" in table
     # one file: 12 s wall − 2 s command − 3 s in tasks = 7 s in Prefect
     assert "| 12.00 s | 3.00 s (2 task runs) | 7.00 s |" in table
+
+
+def test_the_table_is_copied_between_the_markers_of_each_readme(tiny_run, tmp_path):
+    from bench import report
+
+    _, results, _ = tiny_run
+    latest = report.summarise(json.loads((results / "latest.json").read_text(encoding="utf-8"))["run"])
+    readmes = []
+    for name in ("bench.md", "project.md"):
+        path = tmp_path / name
+        path.write_text(f"# {name}\n\n{report.README_START}\nold table\n{report.README_END}\n\nafter\n",
+                        encoding="utf-8")
+        readmes.append(path)
+    written = report.write(latest, tmp_path / "results", readme=readmes)
+    assert set(readmes) <= set(written)
+    for path in readmes:
+        text = path.read_text(encoding="utf-8")
+        assert "old table" not in text and "| lnob `build_year`" in text and text.endswith("after\n")
