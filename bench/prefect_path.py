@@ -12,7 +12,7 @@ Two measurements, each broken down from the flow run's own timestamps (Prefect's
 - a batch: files registered without validating (as `lnob submit` records them), then one run of the
   deployment drains them in batches of `batch_size` (one task each); files/s counts from the run request to
   the last verdict.
-Everything started here is stopped by process group at the end, also when a measurement fails.
+The server, deployment and worker are flows.local_stack's, stopped at the end also when a measurement fails.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,48 +27,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-POOL = "lnob-process-pool"
+from flows.local_stack import REPO, local_prefect, wait_for
+
 DEPLOYMENT = "ingest-submission/ingest-submission"
-SERVER_STARTUP_S = 180
 DECISION_TIMEOUT_S = 900
 FINAL = ("accepted", "rejected", "superseded")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def _prefect(env: dict, *args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=300, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"prefect {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-
-
-def _wait(what: str, check, seconds: float, log_files: list[Path]):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    tails = "".join(f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-40:]) + "\n"
-                    for p in log_files if p.exists())
-    raise TimeoutError(f"timed out after {seconds:.0f} s waiting for {what}\n{tails}")
 
 
 def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
@@ -125,85 +86,62 @@ def measure(spec: dict) -> dict:
     from store.settings import load_settings
 
     root = Path(tempfile.mkdtemp(prefix="lnob-bench-prefect-"))
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LNOB_"))}
-    env.update(PREFECT_HOME=str(root / "prefect-home"), PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
-               PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false",
-               LNOB_HOME=str(root / "lnob-home"), GX_ANALYTICS_ENABLED="false", PYTHONUNBUFFERED="1")
-    logs = [root / "server.log", root / "worker.log"]
-    started: list[subprocess.Popen] = []
-    settings = load_settings(env["LNOB_HOME"])
+    home = root / "lnob-home"
+    settings = load_settings(home)
     registry = Registry(settings.database_url)
     files = spec["files"]
     try:
         begun = time.perf_counter()
-        with open(logs[0], "wb") as out:
-            started.append(subprocess.Popen(
-                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
+        with local_prefect(root, deployments=["ingest-submission"], env={"LNOB_HOME": str(home)}) as stack:
+            setup_s = time.perf_counter() - begun
+            env = stack.env
 
-        def healthy() -> bool:
-            import httpx
+            # One file, as a submitter sends it.
+            single = files[0]
+            lnob = Path(sys.executable).parent / "lnob"
+            submitted_at = datetime.now().astimezone()
+            begun = time.perf_counter()
+            done = subprocess.run([str(lnob), "submit", single["path"], "--level", "commune", "--unit",
+                                   single["unit_code"], "--year", str(spec["year"]), "--json"], env=env, cwd=REPO,
+                                  capture_output=True, text=True, timeout=300, check=False)
+            command_s = time.perf_counter() - begun
+            if done.returncode != 0:
+                raise RuntimeError(f"lnob submit failed: {done.stdout[-1000:]}{done.stderr[-1000:]}")
+            submission_id = json.loads(done.stdout)["submission_id"]
 
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
+            def decided_one():
+                record = registry.get(submission_id)
+                return record.status if record and record.status in FINAL else None
 
-        _wait("the Prefect server", healthy, SERVER_STARTUP_S, logs)
-        _prefect(env, "work-pool", "create", POOL, "--type", "process")
-        _prefect(env, "--no-prompt", "deploy", "--name", "ingest-submission")
-        with open(logs[1], "wb") as out:
-            started.append(subprocess.Popen(
-                [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL],
-                env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
-        setup_s = time.perf_counter() - begun
+            status = wait_for("the triggered run's verdict", decided_one, DECISION_TIMEOUT_S, stack.logs)
+            one_wall_s = time.perf_counter() - begun
+            wait_for("the triggered run to finish", lambda: all(r["end"] for r in _flow_runs(env)), 120, stack.logs)
+            one_run = _flow_runs(env)[-1]
+            one = {"wall_s": one_wall_s, "status": status, "households": single["rows"],
+                   "submit_command_s": command_s, **_run_breakdown(one_run, submitted_at),
+                   "submitted_at": submitted_at.isoformat()}
 
-        # One file, as a submitter sends it.
-        single = files[0]
-        lnob = Path(sys.executable).parent / "lnob"
-        submitted_at = datetime.now().astimezone()
-        begun = time.perf_counter()
-        done = subprocess.run([str(lnob), "submit", single["path"], "--level", "commune", "--unit",
-                               single["unit_code"], "--year", str(spec["year"]), "--json"], env=env, cwd=REPO,
-                              capture_output=True, text=True, timeout=300, check=False)
-        command_s = time.perf_counter() - begun
-        if done.returncode != 0:
-            raise RuntimeError(f"lnob submit failed: {done.stdout[-1000:]}{done.stderr[-1000:]}")
-        submission_id = json.loads(done.stdout)["submission_id"]
+            # A batch, registered first (no events), then one run drains it.
+            batch = files[1:1 + spec["batch_files"]]
+            begun = time.perf_counter()
+            ids = [submit(settings, f["path"], level="commune", unit_code=f["unit_code"], year=spec["year"],
+                          registry=registry, validate=False)["submission_id"] for f in batch]
+            register_s = time.perf_counter() - begun
+            runs_before = len(_flow_runs(env))
+            requested_at = datetime.now().astimezone()
+            begun = time.perf_counter()
+            stack.prefect("deployment", "run", DEPLOYMENT, "--param", f"batch_size={spec['batch_size']}")
+            wanted = set(ids)
 
-        def decided_one():
-            record = registry.get(submission_id)
-            return record.status if record and record.status in FINAL else None
+            def all_decided() -> bool:
+                decided = {r.submission_id for r in registry.list_submissions(year=spec["year"])
+                           if r.status in FINAL}
+                return wanted <= decided
 
-        status = _wait("the triggered run's verdict", decided_one, DECISION_TIMEOUT_S, logs)
-        one_wall_s = time.perf_counter() - begun
-        _wait("the triggered run to finish", lambda: all(r["end"] for r in _flow_runs(env)), 120, logs)
-        one_run = _flow_runs(env)[-1]
-        one = {"wall_s": one_wall_s, "status": status, "households": single["rows"], "submit_command_s": command_s,
-               **_run_breakdown(one_run, submitted_at), "submitted_at": submitted_at.isoformat()}
-
-        # A batch, registered first (no events), then one run drains it.
-        batch = files[1:1 + spec["batch_files"]]
-        begun = time.perf_counter()
-        ids = [submit(settings, f["path"], level="commune", unit_code=f["unit_code"], year=spec["year"],
-                      registry=registry, validate=False)["submission_id"] for f in batch]
-        register_s = time.perf_counter() - begun
-        runs_before = len(_flow_runs(env))
-        requested_at = datetime.now().astimezone()
-        begun = time.perf_counter()
-        _prefect(env, "deployment", "run", DEPLOYMENT, "--param", f"batch_size={spec['batch_size']}")
-
-        wanted = set(ids)
-
-        def all_decided() -> bool:
-            decided = {r.submission_id for r in registry.list_submissions(year=spec["year"]) if r.status in FINAL}
-            return wanted <= decided
-
-        _wait("the batch's verdicts", all_decided, DECISION_TIMEOUT_S, logs)
-        batch_wall_s = time.perf_counter() - begun
-        _wait("the batch run to finish", lambda: all(r["end"] for r in _flow_runs(env)), 120, logs)
-        batch_run = _flow_runs(env)[runs_before:][-1]
+            wait_for("the batch's verdicts", all_decided, DECISION_TIMEOUT_S, stack.logs, interval=0.5)
+            batch_wall_s = time.perf_counter() - begun
+            wait_for("the batch run to finish", lambda: all(r["end"] for r in _flow_runs(env)), 120, stack.logs)
+            batch_run = _flow_runs(env)[runs_before:][-1]
         statuses: dict[str, int] = {}
         for submission in ids:
             state = registry.get(submission).status
@@ -215,8 +153,6 @@ def measure(spec: dict) -> dict:
         return {"setup_s": setup_s, "worker_query_seconds": _worker_query_seconds(), "one_file": one,
                 "batch": batched}
     finally:
-        for process in reversed(started):
-            _stop(process)
         shutil.rmtree(root, ignore_errors=True)
 
 

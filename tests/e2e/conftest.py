@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import free_loopback_port, stop
+from flows.local_stack import free_loopback_port, stop_process_group
 
 # Small on purpose: the 413 test needs an upload above it, every other upload stays far below.
 TEST_MAX_UPLOAD_MIB = 0.25
@@ -78,4 +78,4 @@ def lnob_server(tmp_path_factory) -> LnobServer:
             time.sleep(0.1)
         yield server
     finally:
-        stop(process)
+        stop_process_group(process)

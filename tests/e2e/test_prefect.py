@@ -8,7 +8,6 @@ as an operator would. Everything it starts is stopped by process group at the en
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import free_loopback_port, stop
+from flows.local_stack import local_prefect, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -26,75 +25,20 @@ VERDICT_SECONDS = 240
 BUILD_SECONDS = 300
 
 
-def _prefect(env: dict, *args: str, timeout: int = 180) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout, check=False)
-    assert done.returncode == 0, f"prefect {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done
-
-
 def _wait_for(what: str, check, seconds: float, logs) -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(1)
-    pytest.fail(f"timed out after {seconds:.0f} s waiting for {what}\n{logs()}")
+    try:
+        return wait_for(what, check, seconds, logs, interval=1)
+    except TimeoutError as timed_out:
+        pytest.fail(str(timed_out))
 
 
 @pytest.fixture(scope="module")
 def prefect_stack(tmp_path_factory):
-    """A Prefect server, lnob's deployments and one process worker, all on loopback."""
-    import httpx
-
+    """A Prefect server, lnob's deployments and one process worker, all on loopback (flows.local_stack)."""
     root = tmp_path_factory.mktemp("prefect-e2e")
-    port = free_loopback_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LNOB_"))}
-    env.update(
-        PREFECT_HOME=str(root / "prefect-home"),
-        PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_UI_ENABLED="false",
-        PREFECT_LOGGING_LEVEL="INFO",
-        LNOB_HOME=str(root / "lnob-home"),
-        PYTHONUNBUFFERED="1",
-    )
-    server_log = root / "server.log"
-    worker_log = root / "worker.log"
-    started: list[subprocess.Popen] = []
-
-    def logs() -> str:
-        text = ""
-        for log in (server_log, worker_log):
-            if log.exists():
-                text += f"--- {log.name} (last lines)\n" + "\n".join(log.read_text(errors="replace")
-                                                                     .splitlines()[-60:]) + "\n"
-        return text
-
-    try:
-        with open(server_log, "wb") as out:
-            started.append(subprocess.Popen(
-                [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _wait_for("the Prefect server to answer /api/health", healthy, SERVER_STARTUP_SECONDS, logs)
-        _prefect(env, "work-pool", "create", "lnob-process-pool", "--type", "process")
-        _prefect(env, "--no-prompt", "deploy", "--all")
-        with open(worker_log, "wb") as out:
-            started.append(subprocess.Popen(
-                [sys.executable, "-m", "prefect", "worker", "start", "--pool", "lnob-process-pool"],
-                env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
-        yield {"env": env, "root": root, "logs": logs}
-    finally:
-        for process in reversed(started):
-            stop(process, grace_seconds=20)
+    with local_prefect(root, env={"LNOB_HOME": str(root / "lnob-home")},
+                       startup_seconds=SERVER_STARTUP_SECONDS) as stack:
+        yield {"env": stack.env, "root": root, "logs": stack.logs, "stack": stack}
 
 
 def _lnob(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -134,7 +78,7 @@ def test_submission_triggers_ingest_and_nightly_build_publishes(prefect_stack, t
     assert record.status == "accepted", registry.history(record.submission_id)
     print(f"submit → verdict through Prefect: {seconds_to_verdict:.1f} s")
 
-    _prefect(env, "deployment", "run", "nightly-build/nightly-build")
+    prefect_stack["stack"].prefect("deployment", "run", "nightly-build/nightly-build")
     version = _wait_for("the nightly deployment to publish a mart version", lambda: current_version(settings),
                         BUILD_SECONDS, prefect_stack["logs"])
     manifest = json.loads((settings.marts / version / "manifest.json").read_text())
