@@ -13,8 +13,9 @@ How a frame is validated (GX Core 1.x has no Polars support, so frames are hande
    rows are listed. Asking for row indexes over many failing rows at once is what makes GX slow
    (a 200,000-row file with 100,000 bad rows took ~24 s in one COMPLETE pass against well under 1 s here).
 
-Several submissions can be validated as one frame (column `__submission__`): the counts and rows are then
-worked out per submission. Compound-uniqueness rules get `__submission__` appended, so that two files of
+Several submissions can be validated as one frame (column `__submission__`, any value that tells them
+apart: ingest gives each file's position in its batch): the counts and rows are then worked out per
+submission. Compound-uniqueness rules get `__submission__` appended, so that two files of
 the same commune validated together are not each other's duplicates.
 
 Severity is lnob's: each expectation's `meta.severity` ("error" rejects, "warning" does not) decides; GX's
@@ -63,7 +64,7 @@ def rule_ids(kind: str) -> list[str]:
 class RuleFinding:
     """Rows of one submission that break one expectation: what ingest turns into located findings."""
 
-    submission: str
+    submission: object           # the submission's `__submission__` value
     rule: str
     severity: str
     column: str                  # contract column reported (the file's header is ingest's business)
@@ -119,6 +120,11 @@ class SuiteRunner:
     def __init__(self, kinds: Iterable[str] = ("household", "area_summary", "area_attributes")) -> None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
+        from great_expectations.execution_engine import pandas_execution_engine
+
+        # GX fingerprints every pandas batch under 1 GB by hashing all of it (a batch marker lnob never
+        # reads): 3 s of a 500-file batch, more than the validation itself. Hashing stays off.
+        pandas_execution_engine.HASH_THRESHOLD = 0
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self._gx = gx
@@ -162,6 +168,9 @@ class SuiteRunner:
             frame = frame.with_columns(pl.lit("").alias(SUBMISSION))
         document = self.documents[kind]
         frame = _add_derived(frame, document["meta"].get("derived_columns", {}))
+        # Only the columns some expectation reads go to pandas (to_pandas copies every column handed over).
+        read = self._read_columns(kind)
+        frame = frame.select([name for name in frame.columns if name in read])
         submissions = frame.get_column(SUBMISSION).unique(maintain_order=True).to_list()
         empty = {name for name in frame.columns if frame.get_column(name).null_count() == frame.height}
         expectations = self.suites[kind].expectations
@@ -190,6 +199,13 @@ class SuiteRunner:
         return findings
 
     # -- internals ---------------------------------------------------------------------------------
+
+    def _read_columns(self, kind: str) -> set[str]:
+        """Every column an expectation of the suite reads, with the row number and the submission."""
+        read = {ROW, SUBMISSION}
+        for expectation in self.documents[kind]["expectations"]:
+            read.update(_columns_of(expectation["kwargs"]))
+        return read
 
     def _locate(self, kind, expectation, config, summary_result, frame, submissions, absent, listed):
         meta = dict(config.meta or {})

@@ -18,6 +18,11 @@ Decisions written down here because a submitter or an operator will ask:
 - Order of writes for an accepted file: staging Parquet (temporary name, then rename), reports, then
   the registry in one transaction. A crash before the registry update leaves the submission
   `received`/`validating` with its bytes in landing; running it again rewrites the same files.
+  A batch keeps that order for every file: all its files are written under temporary names (the staging
+  Parquet of a file with no error yet already while Great Expectations runs), made durable together,
+  renamed in batch order, then the outcomes of the whole batch are recorded in ONE registry transaction.
+  The registry sees them one after the other, so two versions of one unit in a batch end as they would
+  have one by one: the later received is current.
 - Options that are not registry columns (the XLSX sheet, whether the kind was inferred) are kept
   beside the reports as `reports/<id>.request.json`, so a later worker reads the file the same way.
 - A bug in lnob while validating never rejects a file (a rejected file cannot be accepted later with
@@ -26,9 +31,11 @@ Decisions written down here because a submitter or an operator will ask:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,9 +46,9 @@ import polars as pl
 from pipeline import reports
 from pipeline.parse import ParsedTable, parse_file
 from schemas.contracts import CONTRACTS, KINDS, LEVELS, contract_for
-from store.registry import Registry
+from store.registry import Outcome, Registry
 from store.settings import Settings
-from store.zones import land, landing_path, report_paths, staging_path, temporary_beside
+from store.zones import fsync_all, land, landing_path, report_paths, staging_path, temporary_beside
 from transforms.normalize import (
     ISSUE_SUFFIX,
     ROW,
@@ -50,12 +57,22 @@ from transforms.normalize import (
     header_key,
     infer_kind,
     match_headers,
-    normalize,
+    normalize_distinct,
     value_issues,
 )
-from transforms.reference_checks import Geography, reference_issues, restore_lost_zeros
+from transforms.reference_checks import ISSUE_SCHEMA as REFERENCE_ISSUE_SCHEMA
+from transforms.reference_checks import (
+    Geography,
+    abolished,
+    restore_lost_zeros,
+    row_issues,
+    submission_issues,
+)
 
 LISTED_PER_RULE = 20
+READ_THREADS = 4
+WRITE_THREADS = 4
+EARLY_WRITE_THREADS = 2          # beside GX, which keeps a core busy
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 FINAL_STATUSES = ("accepted", "rejected", "superseded")
 STAGING_EXTRA = {"submission_id": pl.String, "year": pl.Int64, "submitting_level": pl.String,
@@ -130,7 +147,8 @@ def _now_year() -> int:
 
 # --- one submission's work --------------------------------------------------------------------------
 
-BATCH_KEY = "__submission__"   # which submission a row of a batch frame came from
+BATCH_KEY = "__submission__"   # which file of a batch a row came from: its position in the batch (0, 1, …)
+SUBMITTING_UNIT = "__submitting_unit__"   # and the unit that submitted it
 
 
 @dataclass
@@ -231,39 +249,55 @@ def _read(work: _Work, data: bytes) -> None:
         work.add("file.missing_column", row=parsed.header_row, column=column.label_vi, name=name,
                  label_vi=column.label_vi, label_en=column.label_en)
     work.absent = set(match.missing_required) | set(match.missing_optional)
-    work.raw = parsed.frame.select([pl.col(ROW).cast(pl.Int64),
-                                    *[pl.col(f"c{p}").cast(pl.String).alias(n) for p, n in match.columns.items()]])
+    frame = parsed.frame        # `__row__` (Int64) and the file's columns as text (ParsedTable)
+    work.raw = pl.DataFrame([frame.get_column(ROW), *[frame.get_column(f"c{p}").alias(n)
+                                                      for p, n in match.columns.items()]])
     work.machine = frozenset(n for p, n in match.columns.items() if p in parsed.machine_numeric)
+
+
+def _stack(frames: list[pl.DataFrame], **per_frame: tuple[list, pl.DataType]) -> pl.DataFrame:
+    """Frames one under the other, with BATCH_KEY (the position of the frame each row came from) and
+    columns holding one value per frame (e.g. the submitting unit): `name=(values, dtype)`, in order."""
+    stacked = pl.concat(frames, how="vertical")
+    filled = [(position, frame.height) for position, frame in enumerate(frames) if frame.height]
+    frame_of_row = (pl.DataFrame(filled, schema={BATCH_KEY: pl.UInt32, "rows": pl.UInt32}, orient="row")
+                    .select(pl.col(BATCH_KEY).repeat_by("rows").explode()).to_series())
+    return stacked.hstack([frame_of_row, *[pl.Series(name, values, dtype=dtype).gather(frame_of_row)
+                                           for name, (values, dtype) in per_frame.items()]])
 
 
 def _type_together(group: list[_Work]) -> None:
     """Type the rows of several files of one kind (and the same reading options) as one frame, find the
     problems of their values, and hand each file its own rows and findings back.
 
-    One Polars query per group instead of one per file: typing costs a query plan of a few hundred
-    expressions, which dominates when a batch holds hundreds of small files."""
+    One typing per group instead of one per file, and each rule run once per distinct text of a column
+    (`normalize_distinct`): a batch of commune files holds millions of cells but few spellings."""
     first = group[0].record
     contract = contract_for(first.kind)
     _codes, names = _ethnic_reference()
-    raw = pl.concat([w.raw.with_columns(pl.lit(w.record.submission_id, dtype=pl.String).alias(BATCH_KEY))
-                     for w in group], how="diagonal")
-    typed = normalize(raw.lazy(), contract, machine_numeric=group[0].machine,
-                      pad_widths=_pad_widths(first.kind, first.level, first.year), ethnic_names=names,
-                      keep=(BATCH_KEY,)).collect()
-    rows_of = typed.partition_by(BATCH_KEY, as_dict=True, include_key=False)
+    typed = normalize_distinct(pl.concat([w.raw for w in group], how="diagonal"), contract,
+                               machine_numeric=group[0].machine, ethnic_names=names,
+                               pad_widths=_pad_widths(first.kind, first.level, first.year))
+    normalized: list[pl.DataFrame] = []
+    offset = 0
     for work in group:
         record = work.record
-        work.normalized = rows_of.get((record.submission_id,), typed.clear().drop(BATCH_KEY)).sort(ROW)
+        rows = typed.slice(offset, work.raw.height)
+        offset += work.raw.height
         if record.kind != "household":
-            work.normalized = restore_lost_zeros(
-                work.normalized.lazy(), column="unit_code", geography=geography_for(record.year),
-                level=record.level, unit_code=record.unit_code).collect().sort(ROW)
-    checked = pl.concat([w.normalized.with_columns(pl.lit(w.record.submission_id, dtype=pl.String)
-                                                   .alias(BATCH_KEY)) for w in group])
-    issues = value_issues(checked.lazy(), contract, keep=(BATCH_KEY,)).collect()
-    issues_of = issues.partition_by(BATCH_KEY, as_dict=True, include_key=False)
-    for work in group:
-        _add_row_issues(work, issues_of.get((work.record.submission_id,), issues.clear().drop(BATCH_KEY)))
+            rows = restore_lost_zeros(
+                rows.lazy(), column="unit_code", geography=geography_for(record.year),
+                level=record.level, unit_code=record.unit_code).collect()
+        normalized.append(rows if rows.get_column(ROW).is_sorted() else rows.sort(ROW))
+    stacked = pl.concat(normalized)
+    issues_of: dict = {}
+    if any(stacked.get_column(c.name + ISSUE_SUFFIX).null_count() < stacked.height for c in contract.columns):
+        issues = value_issues(_stack(normalized).lazy(), contract, keep=(BATCH_KEY,)).collect()
+        issues_of = issues.partition_by(BATCH_KEY, as_dict=True, include_key=False)
+    for position, (work, rows) in enumerate(zip(group, normalized, strict=True)):
+        work.normalized = rows
+        if (position,) in issues_of:
+            _add_row_issues(work, issues_of[(position,)])
 
 
 def _type_values(works: list[_Work]) -> None:
@@ -306,21 +340,17 @@ def _validate_columns(works: list[_Work], runner) -> None:
             by_kind.setdefault(work.record.kind, []).append(work)
     for kind, group in by_kind.items():
         contract = CONTRACTS[kind]
-        frame = pl.concat([
-            contract_frame(w.normalized.lazy(), contract).collect()
-            .with_columns(pl.lit(w.record.submission_id).alias(BATCH_KEY))
-            for w in group
-        ])
+        stacked = _stack([w.normalized for w in group])
+        frame = contract_frame(stacked.lazy(), contract, keep=(BATCH_KEY,)).collect()
         try:
-            results = runner.validate(kind, frame, absent_columns={w.record.submission_id: w.absent for w in group},
+            results = runner.validate(kind, frame, absent_columns={p: w.absent for p, w in enumerate(group)},
                                       listed_per_rule=LISTED_PER_RULE)
         except Exception as exc:  # noqa: BLE001 — GX failing is lnob's problem, not the submitter's
             for work in group:
                 work.failed = f"{type(exc).__name__}: {exc}"
             continue
-        by_id = {w.record.submission_id: w for w in group}
         for result in results:
-            work = by_id[result.submission]
+            work = group[result.submission]
             rows, count = result.rows, result.count
             if result.expectation == "expect_column_values_to_not_be_null":
                 # A value that could not be read is null after typing: it is already reported as such.
@@ -340,45 +370,93 @@ def _validate_columns(works: list[_Work], runner) -> None:
                          message_en=result.message_en)
 
 
-def _check_reference(work: _Work) -> None:
-    record = work.record
+def _find_references(works: list[_Work]) -> tuple[list[tuple], dict[int, str]]:
+    """Reference problems of the files given, the rows of the files of one kind, level and year in one
+    query; a group that fails is retried file by file, so one file's trouble stays its own. Returns
+    ([(file, its own problems, its rows' problems)], {id(file): the error when its check failed}); nothing
+    is added to the files here (`_add_references` does, in batch order)."""
+    groups: dict[tuple, list[_Work]] = {}
+    for work in works:
+        record = work.record
+        groups.setdefault((record.kind, record.level, record.year), []).append(work)
+    found: list[tuple] = []
+    failed: dict[int, str] = {}
+    for group in groups.values():
+        try:
+            found += _reference_issues_together(group)
+        except Exception:  # noqa: BLE001 — find which file it was
+            for work in group:
+                try:
+                    found += _reference_issues_together([work])
+                except Exception as exc:  # noqa: BLE001 — an lnob bug keeps the file pending
+                    failed[id(work)] = f"{type(exc).__name__}: {exc}"
+    return found, failed
+
+
+def _add_references(works: list[_Work], found: list[tuple], failed: dict[int, str]) -> None:
+    """The reference problems of `_find_references`, for the files that have not failed meanwhile."""
+    for work in works:
+        if not work.failed and id(work) in failed:
+            work.failed = failed[id(work)]
+    for work, whole, rows in found:
+        if work.failed:
+            continue
+        for row in whole.iter_rows(named=True):
+            work.add(row["rule"], severity=row["severity"], value=row["value"])
+        if rows is not None:
+            _add_row_issues(work, rows)
+
+
+def _reference_issues_together(group: list[_Work]) -> list[tuple[_Work, pl.DataFrame, pl.DataFrame | None]]:
+    """(file, problems of the submission itself, problems of its rows) for files of one kind, level and
+    year: what `reference_issues` says of each, with the rows of every file checked in one query."""
+    first = group[0].record
     codes, _names = _ethnic_reference()
-    frame = work.normalized.lazy() if work.normalized is not None else pl.LazyFrame(
-        schema={ROW: pl.Int64, **dict(contract_for(record.kind).polars_schema())})
-    issues = reference_issues(frame, kind=record.kind, level=record.level, unit_code=record.unit_code,
-                              year=record.year, current_year=_now_year(), geography=geography_for(record.year),
-                              ethnic_codes=codes)
-    whole = issues.filter(pl.col(ROW).is_null())
-    for row in whole.iter_rows(named=True):
-        work.add(row["rule"], severity=row["severity"], value=row["value"])
-    _add_row_issues(work, issues.filter(pl.col(ROW).is_not_null()))
+    geography = geography_for(first.year)
+    wholes = [submission_issues(level=first.level, unit_code=w.record.unit_code, year=first.year,
+                                current_year=_now_year(), geography=geography) for w in group]
+    checked = [w for w, whole in zip(group, wholes, strict=True) if not abolished(whole)]
+    rows_of: dict = {None: pl.DataFrame(schema=REFERENCE_ISSUE_SCHEMA)}
+    checked = [w for w in checked if w.normalized is not None]     # a file not read has no rows to check
+    if checked:
+        frame = _stack([w.normalized for w in checked],
+                       **{SUBMITTING_UNIT: ([w.record.unit_code for w in checked], pl.String)})
+        issues = row_issues(frame.lazy(), kind=first.kind, level=first.level,
+                            unit_code=pl.col(SUBMITTING_UNIT), geography=geography, ethnic_codes=codes,
+                            keep=(BATCH_KEY,)).collect()
+        rows_of = {(checked[position].record.submission_id,): rows for (position,), rows
+                   in issues.partition_by(BATCH_KEY, as_dict=True, include_key=False).items()}
+        rows_of[None] = issues.clear().drop(BATCH_KEY)
+    return [(w, whole, None if abolished(whole) else rows_of.get((w.record.submission_id,), rows_of[None]))
+            for w, whole in zip(group, wholes, strict=True)]
 
 
-def _staging_frame(work: _Work) -> pl.DataFrame:
-    record = work.record
-    contract = contract_for(record.kind)
-    return (
-        contract_frame(work.normalized.lazy(), contract)
-        .sort(ROW)
-        .drop(ROW)
-        .with_columns(
-            pl.lit(record.submission_id, dtype=pl.String).alias("submission_id"),
-            pl.lit(record.year, dtype=pl.Int64).alias("year"),
-            pl.lit(record.level, dtype=pl.String).alias("submitting_level"),
-            pl.lit(record.unit_code, dtype=pl.String).alias("submitting_unit"),
-            pl.lit(record.standard, dtype=pl.String).alias("standard"),
+def _staging_frames(works: list[_Work]) -> list[pl.DataFrame]:
+    """The staging rows of accepted files, in order: the typed contract columns in row order, then the
+    submission's own columns. Built for all files of a kind at once, then cut back into files."""
+    frames: dict[int, pl.DataFrame] = {}
+    by_kind: dict[str, list[int]] = {}
+    for index, work in enumerate(works):
+        by_kind.setdefault(work.record.kind, []).append(index)
+    for kind, indexes in by_kind.items():
+        contract = contract_for(kind)
+        records = [works[i].record for i in indexes]
+        stacked = _stack(
+            [works[i].normalized for i in indexes],
+            submission_id=([r.submission_id for r in records], pl.String),
+            year=([r.year for r in records], pl.Int64),
+            submitting_level=([r.level for r in records], pl.String),
+            submitting_unit=([r.unit_code for r in records], pl.String),
+            standard=([r.standard for r in records], pl.String),
         )
-        .collect(engine="in-memory")
-        .cast({**dict(contract.polars_schema()), **STAGING_EXTRA})
-    )
-
-
-def _write_parquet_atomically(frame: pl.DataFrame, path: Path) -> None:
-    temporary = temporary_beside(path)
-    frame.write_parquet(temporary, compression="zstd", statistics=True)
-    with open(temporary, "rb") as stream:
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
+        stacked = (contract_frame(stacked.lazy(), contract, keep=tuple(STAGING_EXTRA)).drop(ROW)
+                   .collect().cast({**dict(contract.polars_schema()), **STAGING_EXTRA}))
+        offset = 0
+        for index in indexes:
+            height = works[index].normalized.height
+            frames[index] = stacked.slice(offset, height)
+            offset += height
+    return [frames[index] for index in range(len(works))]
 
 
 def _verdict(record, *, status: str, findings: list[dict], supersedes: str | None, duplicate: bool,
@@ -393,40 +471,195 @@ def _verdict(record, *, status: str, findings: list[dict], supersedes: str | Non
     }
 
 
-def _finish(work: _Work, settings: Settings, registry: Registry) -> dict:
-    """Decide, write staging and reports, then record the outcome in one registry transaction."""
-    record = work.record
-    json_path, html_path = report_paths(settings, record.submission_id)
-    if work.failed:
-        work.add("ingest.internal_error", detail=work.failed[:300])
-        findings = reports.sort_findings(work.findings)
-        return _verdict(record, status=registry.get(record.submission_id).status, findings=findings,
-                        supersedes=None, duplicate=False, report_json=None, report_html=None)
-    findings = reports.sort_findings(work.findings)
-    errors, warnings = reports.group_counts(findings)
-    accepted = errors == 0 and work.normalized is not None
-    staged: Path | None = None
-    if accepted:
-        staged = staging_path(settings, record.kind, record.year, record.submission_id)
-        _write_parquet_atomically(_staging_frame(work), staged)
-    report = _report_document(work, findings, status="accepted" if accepted else "rejected", supersedes=None,
-                              staged=staged)
-    reports.write_json_report(json_path, report)
-    reports.write_html_report(html_path, report)
-    supersedes = None
-    if accepted:
-        supersedes = registry.mark_accepted(record.submission_id, staging_path=staged, report_path=json_path,
-                                            findings_count=errors, warnings_count=warnings)
-        status = registry.get(record.submission_id).status
-        if supersedes or status != "accepted":
-            report.update(status=status, supersedes=supersedes)
-            reports.write_json_report(json_path, report)
-            reports.write_html_report(html_path, report)
-    else:
-        registry.mark_rejected(record.submission_id, report_path=json_path, findings_count=errors)
-        status = "rejected"
-    return _verdict(record, status=status, findings=findings, supersedes=supersedes, duplicate=False,
-                    report_json=json_path, report_html=html_path)
+@dataclass
+class _Decision:
+    """A validated file's outcome, on its way to staging, reports and the registry."""
+
+    work: _Work
+    findings: list[dict]
+    errors: int
+    warnings: int
+    json_path: Path
+    html_path: Path
+    staged: Path | None = None          # set when accepted
+    report: dict = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        return self.errors == 0 and self.work.normalized is not None
+
+    def outcome(self) -> Outcome:
+        return Outcome(self.work.record.submission_id, accepted=self.accepted, staging_path=self.staged,
+                       report_path=self.json_path, findings_count=self.errors, warnings_count=self.warnings)
+
+
+def _finish_all(works: list[_Work], settings: Settings, registry: Registry,
+                prepared: dict[int, Path] | None = None) -> list[dict]:
+    """Decide every file of the batch, write staging and reports, then record the outcomes in one registry
+    transaction (see the module notes for the order of writes).
+
+    Every file is written under a temporary name first, all are made durable together (`fsync_all`), then
+    renamed file by file in batch order. If writing fails at one file, the files before it are recorded
+    in the registry and the error is raised: as when each file was finished on its own. `prepared`:
+    staging files already written under temporary names ({id(file): temporary}, `_write_staging_early`);
+    those of files not accepted are removed."""
+    prepared = dict(prepared or {})
+    decisions: list[_Decision] = []
+    for work in works:
+        if not work.failed:
+            findings = reports.sort_findings(work.findings)
+            errors, warnings = reports.group_counts(findings)
+            json_path, html_path = report_paths(settings, work.record.submission_id)
+            decisions.append(_Decision(work, findings, errors, warnings, json_path, html_path))
+    accepted = [d for d in decisions if d.accepted]
+    for decision in accepted:
+        record = decision.work.record
+        decision.staged = staging_path(settings, record.kind, record.year, record.submission_id)
+
+    ready = {id(d): prepared.pop(id(d.work)) for d in accepted if id(d.work) in prepared}
+    _remove(list(prepared.values()))     # files that turned out rejected (or failed)
+    written: list[tuple[_Decision, list[tuple[Path, Path]]]] = []   # (file, [(temporary, final path)])
+    failure: Exception | None = None
+    try:
+        to_write = [d for d in accepted if id(d) not in ready]
+        frames = _staging_frames([d.work for d in to_write])
+        staging = {id(decision): frame for decision, frame in zip(to_write, frames, strict=True)}
+        # Side by side: the Parquet writer works outside Python's lock.
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+            pending = [pool.submit(_write_temporaries, d, staging.get(id(d)), ready.get(id(d)))
+                       for d in decisions]
+        for decision, done in zip(decisions, pending, strict=True):
+            if failure is None and done.exception() is None:
+                written.append((decision, done.result()))
+            elif done.exception() is None:
+                _remove([temporary for temporary, _path in done.result()])
+            else:
+                failure = failure or done.exception()
+    except Exception as exc:  # noqa: BLE001 — the files before this one are still finished, then it is raised
+        failure = exc
+        handed = {temporary for _decision, pairs in written for temporary, _path in pairs}
+        _remove([temporary for temporary in ready.values() if temporary not in handed])
+    fsync_all([temporary for _decision, pairs in written for temporary, _path in pairs])
+    finished: list[_Decision] = []
+    for position, (decision, pairs) in enumerate(written):
+        try:
+            for temporary, path in pairs:
+                os.replace(temporary, path)
+        except Exception as exc:  # noqa: BLE001 — as above
+            failure = failure or exc
+            _remove([temporary for _decision, rest in written[position:] for temporary, _path in rest])
+            break
+        finished.append(decision)
+    # The renames too: the registry must never name a file a crash could still take back.
+    fsync_all({path.parent for _decision, pairs in written[:len(finished)] for _temporary, path in pairs})
+
+    for decision, (status, supersedes) in zip(finished, _record_outcomes(finished, registry), strict=True):
+        decision.report.update(status=status, supersedes=supersedes)
+        if decision.accepted and (supersedes or status != "accepted"):
+            reports.write_json_report(decision.json_path, decision.report)
+            reports.write_html_report(decision.html_path, decision.report)
+    if failure is not None:
+        raise failure
+
+    verdicts = {}
+    for decision in decisions:
+        verdicts[id(decision.work)] = _verdict(
+            decision.work.record, status=decision.report["status"], findings=decision.findings,
+            supersedes=decision.report["supersedes"], duplicate=False, report_json=decision.json_path,
+            report_html=decision.html_path)
+    for work in works:
+        if work.failed:
+            work.add("ingest.internal_error", detail=work.failed[:300])
+            verdicts[id(work)] = _verdict(work.record, status=registry.get(work.record.submission_id).status,
+                                          findings=reports.sort_findings(work.findings), supersedes=None,
+                                          duplicate=False, report_json=None, report_html=None)
+    return [verdicts[id(work)] for work in works]
+
+
+def _write_temporaries(decision: _Decision, staging: pl.DataFrame | None,
+                       staged_already: Path | None = None) -> list[tuple[Path, Path]]:
+    """A decided file's staging Parquet (when accepted; `staged_already` when written before) and reports,
+    each under a temporary name beside where it goes: [(temporary, final path)]. Nothing is left behind
+    when writing fails."""
+    temporaries: list[tuple[Path, Path]] = []
+    try:
+        if decision.accepted and staged_already is not None:
+            temporaries.append((staged_already, decision.staged))
+        elif decision.accepted:
+            temporaries.append((temporary_beside(decision.staged), decision.staged))
+            _write_staging(staging, temporaries[-1][0])
+        decision.report = _report_document(decision.work, decision.findings,
+                                           status="accepted" if decision.accepted else "rejected",
+                                           supersedes=None, staged=decision.staged)
+        for path, text in ((decision.json_path, reports.json_text(decision.report)),
+                           (decision.html_path, reports.render_html(decision.report))):
+            temporaries.append((temporary_beside(path), path))
+            temporaries[-1][0].write_text(text, encoding="utf-8")
+    except BaseException:
+        _remove([temporary for temporary, _path in temporaries])
+        raise
+    return temporaries
+
+
+def _write_staging(frame: pl.DataFrame, path: Path) -> None:
+    frame.write_parquet(path, compression="zstd", statistics=True)
+
+
+def _write_staging_early(works: list[_Work], settings: Settings) -> dict[int, Path]:
+    """The staging Parquet of files that may still be accepted, each under a temporary name beside its
+    staging path, while they are being validated: {id(file): temporary}. A file whose writing fails is
+    left out (it is written again when finished, where a failure counts)."""
+    try:
+        frames = _staging_frames(works)
+    except Exception:  # noqa: BLE001 — written when finished instead, where an error counts
+        return {}
+
+    def write(work: _Work, frame: pl.DataFrame) -> Path | None:
+        record = work.record
+        temporary = temporary_beside(staging_path(settings, record.kind, record.year, record.submission_id))
+        try:
+            _write_staging(frame, temporary)
+        except Exception:  # noqa: BLE001 — as above
+            temporary.unlink(missing_ok=True)
+            return None
+        return temporary
+
+    with ThreadPoolExecutor(max_workers=EARLY_WRITE_THREADS) as pool:
+        written = list(pool.map(write, works, frames))
+    return {id(work): temporary for work, temporary in zip(works, written, strict=True)
+            if temporary is not None}
+
+
+def _has_error(work: _Work) -> bool:
+    return any(finding["severity"] == "error" for finding in work.findings)
+
+
+def _record_outcomes(decisions: list[_Decision], registry: Registry) -> list[tuple[str, str | None]]:
+    """(status, superseded id) of each file once recorded: all in one transaction; when one of them cannot
+    be recorded (another worker decided it meanwhile), one by one, which records those before it and
+    raises there, as when each file was finished on its own."""
+    try:
+        return registry.record_outcomes([decision.outcome() for decision in decisions])
+    except (KeyError, ValueError):
+        results = []
+        for decision in decisions:
+            outcome = decision.outcome()
+            if outcome.accepted:
+                supersedes = registry.mark_accepted(outcome.submission_id, staging_path=outcome.staging_path,
+                                                    report_path=outcome.report_path,
+                                                    findings_count=outcome.findings_count,
+                                                    warnings_count=outcome.warnings_count)
+                results.append((registry.get(outcome.submission_id).status, supersedes))
+            else:
+                registry.mark_rejected(outcome.submission_id, report_path=outcome.report_path,
+                                       findings_count=outcome.findings_count)
+                results.append(("rejected", None))
+        return results
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def _report_document(work: _Work, findings: list[dict], *, status: str, supersedes: str | None,
@@ -468,31 +701,64 @@ def stored_verdict(settings: Settings, record, *, duplicate: bool) -> dict:
 
 # --- public steps -----------------------------------------------------------------------------------
 
+def _read_landed(work: _Work, settings: Settings) -> _Work:
+    try:
+        _read(work, landing_path(settings, work.record.content_hash).read_bytes())
+    except Exception as exc:  # noqa: BLE001 — a bug here keeps the file pending
+        work.failed = f"{type(exc).__name__}: {exc}"
+    return work
+
+
+def _load_references(years: set[int]) -> set[int]:
+    """Build the reference lists of these years now, in this thread, if not yet; returns the years whose
+    lists (and the ethnic groups) are ready. The others are checked after GX, where a list that cannot be
+    built fails the checks that need it, as it always did."""
+    try:
+        _ethnic_reference()
+    except Exception:  # noqa: BLE001 — see above
+        return set()
+    ready = set()
+    for year in sorted(years):
+        with contextlib.suppress(Exception):
+            geography_for(year)
+            ready.add(year)
+    return ready
+
+
 def _run(records: list, settings: Settings, registry: Registry, runner) -> list[dict]:
-    works: list[_Work] = []
-    for record in records:
-        work = _Work(record=record, options=_read_request(settings, record.submission_id))
-        try:
-            data = landing_path(settings, record.content_hash).read_bytes()
-            _read(work, data)
-        except Exception as exc:  # noqa: BLE001 — a bug here keeps the file pending
-            work.failed = f"{type(exc).__name__}: {exc}"
-        works.append(work)
+    works = [_Work(record=record, options=_read_request(settings, record.submission_id))
+             for record in records]
+    # Files are read side by side: the readers (Polars, calamine) work outside Python's lock, and a
+    # batch's files share nothing until they are typed together.
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        list(pool.map(_read_landed, works, [settings] * len(works)))
     _type_values(works)
     if runner is None and any(w.normalized is not None for w in works):
         from expectations.runner import get_runner
 
         runner = get_runner()
-    _validate_columns(works, runner)
-    verdicts = []
-    for work in works:
+    # While Great Expectations validates (in Python, on one core), the reference checks run and the staging
+    # files of the files with no error so far are written under temporary names, beside it: Polars and
+    # the Parquet writer work outside Python's lock. Findings are still added in the same order.
+    # Nothing beside it may call Python from inside Polars (map_batches): GX's to_pandas keeps Python's
+    # lock while it waits for Polars' threads, so the reference lists (built with such calls) are loaded
+    # here first.
+    to_check = [w for w in works if not w.failed]
+    may_pass = [w for w in to_check if w.normalized is not None and not _has_error(w)]
+    loaded = _load_references({w.record.year for w in to_check})
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        references = pool.submit(_find_references, [w for w in to_check if w.record.year in loaded])
+        early = pool.submit(_write_staging_early, may_pass, settings)
         try:
-            if not work.failed:
-                _check_reference(work)
-        except Exception as exc:  # noqa: BLE001 — an lnob bug keeps the file pending
-            work.failed = f"{type(exc).__name__}: {exc}"
-        verdicts.append(_finish(work, settings, registry))
-    return verdicts
+            _validate_columns(works, runner)
+        except BaseException:
+            _remove(list(early.result().values()))
+            raise
+        found, failed = references.result()
+        prepared = early.result()
+    found_after, failed_after = _find_references([w for w in to_check if w.record.year not in loaded])
+    _add_references(works, found + found_after, failed | failed_after)
+    return _finish_all(works, settings, registry, prepared)
 
 
 def ingest_submission(submission_id: str, settings: Settings, *, registry: Registry | None = None,

@@ -43,6 +43,7 @@ _SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")   # below 32, except tab, CR and LF
 
 
 @dataclass
@@ -81,21 +82,26 @@ def issue(rule: str, severity: str = "error", *, row: int | None = None, cell: s
 
 def detect_format(data: bytes) -> str:
     """What the bytes are: xlsx, xls, parquet, json, csv, empty or binary."""
+    return _detect(data)[0]
+
+
+def _detect(data: bytes) -> tuple[str, tuple[str | None, str | None] | None]:
+    """(format, the bytes decoded as text by `_decode` when that was needed to tell)."""
     if not data or not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-        return "empty"
+        return "empty", None
     if data[:4] == b"PK\x03\x04":
-        return "xlsx"
+        return "xlsx", None
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return "xls"
+        return "xls", None
     if data[:4] == b"PAR1":
-        return "parquet"
-    text, reason = _decode(data)
+        return "parquet", None
+    decoded = text, reason = _decode(data)
     if text is None:
-        return "csv" if reason == "not-utf8" else "binary"
+        return ("csv" if reason == "not-utf8" else "binary"), decoded
     stripped = text.lstrip()
     if stripped[:1] in ("[", "{"):
-        return "json"
-    return "csv"
+        return "json", decoded
+    return "csv", decoded
 
 
 _SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls",
@@ -125,7 +131,7 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None, "not-utf8"
-    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\t\r\n")
+    controls = len(_CONTROL_CHARACTERS.findall(text, 0, 4096))
     if controls > 8:
         return None, "binary"
     return text, "utf-8"
@@ -138,7 +144,7 @@ def _best_header_row(rows: list[list[str | None]], contracts: list[Contract]) ->
     best_index, best_score = None, 0
     for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         filled = [c for c in cells if c is not None and str(c).strip()]
-        if not filled:
+        if len(filled) < 2:   # scores at most 1: can be neither the header nor the best below 2
             continue
         score = max(header_score(filled, contract) for contract in contracts)
         if score >= 2 and score * 2 >= len(filled):
@@ -152,8 +158,9 @@ def _best_header_row(rows: list[list[str | None]], contracts: list[Contract]) ->
 
 # --- CSV ------------------------------------------------------------------------------------------
 
-def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable) -> None:
-    text, encoding = _decode(data)
+def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable,
+              decoded: tuple[str | None, str | None] | None = None) -> None:
+    text, encoding = decoded or _decode(data)
     if text is None:
         if encoding == "not-utf8":
             bad_at = _first_bad_utf8(data)
@@ -162,7 +169,7 @@ def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable) -> Non
         else:
             table.issues.append(issue("file.unreadable", detail="binary"))
         return
-    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    lines = _first_lines(text, HEADER_SEARCH_ROWS)
     best: tuple[int, int, str] | None = None  # (score, fields, separator)
     header_line = None
     for separator in SEPARATORS:
@@ -178,7 +185,9 @@ def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable) -> Non
         return
     separator = best[2]
     try:
-        raw = pl.read_csv(io.BytesIO(text.encode("utf-8")), separator=separator, has_header=False,
+        # Bytes already UTF-8 are read as they are (decoding them and encoding again gives them back).
+        utf8 = data if encoding == "utf-8" else text.encode("utf-8")
+        raw = pl.read_csv(io.BytesIO(utf8), separator=separator, has_header=False,
                           infer_schema=False, skip_lines=header_line, truncate_ragged_lines=True,
                           raise_if_empty=False)
     except Exception as exc:  # noqa: BLE001 — Polars raises several kinds on bad quoting
@@ -193,6 +202,17 @@ def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable) -> Non
     table.frame = _numbered(body, first_row=table.header_row + 1)
 
 
+def _first_lines(text: str, count: int) -> list[str]:
+    """`text.splitlines()[:count]` without splitting the whole text: lines of a longer and longer start
+    of it, until it holds more than `count` lines (the first `count` are then whole) or it is all of it."""
+    size = 16_384
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > count or size >= len(text):
+            return lines[:count]
+        size *= 4
+
+
 def _first_bad_utf8(data: bytes) -> int:
     try:
         data.decode("utf-8")
@@ -204,14 +224,21 @@ def _first_bad_utf8(data: bytes) -> int:
 def _numbered(body: pl.DataFrame, *, first_row: int) -> pl.DataFrame:
     """Columns renamed c0… (headers may repeat or be empty), every value text, the row number added,
     and rows with no value at all dropped (their numbers stay with the rows around them)."""
-    body = body.rename({old: f"c{i}" for i, old in enumerate(body.columns)})
-    body = body.with_columns(pl.all().cast(pl.String))
-    body = body.with_columns(pl.int_range(first_row, first_row + body.height, dtype=pl.Int64).alias(ROW))
-    data_columns = [c for c in body.columns if c != ROW]
+    data_columns = [f"c{i}" for i in range(body.width)]
+    if any(dtype != pl.String for dtype in body.dtypes):     # JSON and Parquet values may be numbers
+        body = body.rename(dict(zip(body.columns, data_columns, strict=True))).with_columns(pl.all().cast(pl.String))
+    # Built column by column: no query to plan for what is, once per file, a renaming.
+    body = pl.DataFrame([
+        pl.int_range(first_row, first_row + body.height, dtype=pl.Int64, eager=True).alias(ROW),
+        *[column.alias(name) for column, name in zip(body.get_columns(), data_columns, strict=True)]])
     if data_columns:
-        filled = pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in data_columns])
-        body = body.filter(filled)
-    return body.select([ROW, *data_columns])
+        # A row is kept when a cell of it holds a character that is not whitespace. Most rows say so in
+        # their first cell; only when some do not are all cells of each row searched, written together.
+        filled = body.get_column(data_columns[0]).str.contains(r"\S").fill_null(False)
+        if not filled.all():
+            any_cell = pl.concat_str(data_columns, ignore_nulls=True).str.contains(r"\S").fill_null(False)
+            body = body.filter(any_cell)
+    return body
 
 
 # --- Excel ----------------------------------------------------------------------------------------
@@ -387,8 +414,8 @@ def _records_frame(headers: list[str], columns: dict[str, list], table: ParsedTa
     table.frame = _numbered(frame, first_row=1)
 
 
-def _read_json(data: bytes, table: ParsedTable) -> None:
-    text, _encoding = _decode(data)
+def _read_json(data: bytes, table: ParsedTable, decoded: tuple[str | None, str | None] | None = None) -> None:
+    text, _encoding = decoded or _decode(data)
     try:
         document = json.loads(text or "")
     except (json.JSONDecodeError, TypeError) as exc:
@@ -448,7 +475,7 @@ def parse_file(data: bytes, *, file_name: str = "", sheet: str | None = None,
     `kind` narrows the header search to one contract; without it every contract is tried.
     """
     contracts = [CONTRACTS[kind]] if kind in CONTRACTS else list(CONTRACTS.values())
-    fmt = detect_format(data)
+    fmt, decoded = _detect(data)
     table = ParsedTable(format=fmt)
     if fmt == "empty":
         table.issues.append(issue("file.empty"))
@@ -466,9 +493,9 @@ def parse_file(data: bytes, *, file_name: str = "", sheet: str | None = None,
         elif fmt == "parquet":
             _read_parquet(data, table)
         elif fmt == "json":
-            _read_json(data, table)
+            _read_json(data, table, decoded)
         else:
-            _read_csv(data, contracts, table)
+            _read_csv(data, contracts, table, decoded)
     except Exception as exc:  # noqa: BLE001 — any other reader failure is a finding too
         table.frame = None
         table.issues.append(issue("file.unreadable", detail=f"{type(exc).__name__}: {str(exc)[:200]}"))

@@ -158,8 +158,13 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def json_text(report: dict) -> str:
+    """The JSON report as written to its file."""
+    return json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
 def write_json_report(path: Path, report: dict) -> Path:
-    _write_atomically(path, json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n")
+    _write_atomically(path, json_text(report))
     return path
 
 

@@ -38,6 +38,7 @@ from sqlalchemy import (
     make_url,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -93,6 +94,18 @@ class SubmissionRecord:
     report_path: str | None
     findings_count: int | None
     warnings_count: int | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict on one validated submission, for `Registry.record_outcomes`."""
+
+    submission_id: str
+    accepted: bool
+    report_path: str | Path | None
+    findings_count: int
+    staging_path: str | Path | None = None     # accepted only
+    warnings_count: int = 0                    # accepted only
 
 
 @dataclass(frozen=True)
@@ -404,6 +417,11 @@ def _ensure_schema(database_url: str, engine: Engine) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _unit_key(row: Submission) -> tuple[str, str, int, str]:
+    """What one current version is kept per: unit, period and kind."""
+    return (row.level, row.unit_code, row.year, row.kind)
+
+
 def _json_list(values: Sequence[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
@@ -524,91 +542,131 @@ class Registry:
         If a version received later is already current, this one is kept as accepted history,
         marked superseded by that later version, and None is returned: arrival order decides.
         """
-        now = utc_now()
-        with self._transaction(write=True) as session:
-            row = self._locked_submission(session, submission_id)
-            if row.status in (ACCEPTED, SUPERSEDED):
-                return row.supersedes
-            if row.status == REJECTED:
-                raise ValueError(
-                    f"submission {submission_id} was rejected; a rejected submission is never accepted"
-                )
-            if self.dialect == "postgresql":
-                # Serialise acceptances for one unit and period, so two workers cannot both see
-                # the same "current" and both become current.
-                session.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"),
-                    {"key": _advisory_key(row.level, row.unit_code, row.year, row.kind)},
-                )
-            current = session.scalars(
-                select(Submission)
-                .where(
-                    Submission.level == row.level,
-                    Submission.unit_code == row.unit_code,
-                    Submission.year == row.year,
-                    Submission.kind == row.kind,
-                    Submission.status == ACCEPTED,
-                )
-                .with_for_update()
-            ).one_or_none()
-
-            row.staging_path = str(staging_path) if staging_path is not None else None
-            row.report_path = str(report_path) if report_path is not None else None
-            row.findings_count = findings_count
-            row.warnings_count = warnings_count
-            row.claimed_by = None
-            row.claimed_at = None
-            self._add_status(session, row.submission_id, ACCEPTED, now, None)
-
-            if current is not None and current.sequence > row.sequence:
-                row.status = SUPERSEDED
-                row.status_at = now
-                row.superseded_by = current.submission_id
-                self._add_status(
-                    session,
-                    row.submission_id,
-                    SUPERSEDED,
-                    now,
-                    f"a later version {current.submission_id} is current",
-                )
-                return None
-
-            superseded_id = None
-            if current is not None:
-                superseded_id = current.submission_id
-                current.status = SUPERSEDED
-                current.status_at = now
-                current.superseded_by = row.submission_id
-                self._add_status(
-                    session, current.submission_id, SUPERSEDED, now, f"superseded by {row.submission_id}"
-                )
-                # The old version must stop being current before the new one starts (one-current index).
-                session.flush()
-            row.status = ACCEPTED
-            row.status_at = now
-            row.supersedes = superseded_id
-            return superseded_id
+        [(_status, superseded_id)] = self.record_outcomes([Outcome(
+            submission_id, accepted=True, staging_path=staging_path, report_path=report_path,
+            findings_count=findings_count, warnings_count=warnings_count)])
+        return superseded_id
 
     def mark_rejected(
         self, submission_id: str, *, report_path: str | Path | None, findings_count: int
     ) -> None:
         """Reject a submission. What is current for its unit and period does not change."""
+        self.record_outcomes([Outcome(submission_id, accepted=False, report_path=report_path,
+                                      findings_count=findings_count)])
+
+    def record_outcomes(self, outcomes: Sequence[Outcome]) -> list[tuple[str, str | None]]:
+        """Accept or reject several submissions in ONE transaction, one after the other in the order
+        given, each exactly as `mark_accepted` / `mark_rejected` would (a later one of the same unit and
+        period supersedes an earlier one of the same call when it arrived later).
+
+        Returns, per outcome, (its status just after its own step, the id it superseded or None).
+        Raises (and records nothing) when one of them cannot be: an unknown submission (KeyError), a
+        rejected one to accept or an accepted one to reject (ValueError).
+        """
+        if not outcomes:
+            return []
         now = utc_now()
+        ids = [outcome.submission_id for outcome in outcomes]
         with self._transaction(write=True) as session:
-            row = self._locked_submission(session, submission_id)
-            if row.status == REJECTED:
-                return
-            if row.status in (ACCEPTED, SUPERSEDED):
-                raise ValueError(
-                    f"submission {submission_id} is already {row.status}; it cannot be rejected now"
-                )
-            row.status = REJECTED
+            # Locked in arrival order, and the unit locks below in key order: two workers recording
+            # batches at once always wait for each other in the same order (no deadlock).
+            rows = {row.submission_id: row for row in session.scalars(
+                select(Submission).where(Submission.submission_id.in_(ids))
+                .order_by(Submission.sequence).with_for_update())}
+            for submission_id in ids:
+                if submission_id not in rows:
+                    raise KeyError(f"no submission {submission_id!r} in the registry")
+            accepting = [rows[o.submission_id] for o in outcomes
+                         if o.accepted and rows[o.submission_id].status not in (ACCEPTED, SUPERSEDED)]
+            units = sorted({_unit_key(row) for row in accepting})
+            if self.dialect == "postgresql":
+                # Serialise acceptances for one unit and period, so two workers cannot both see
+                # the same "current" and both become current.
+                for unit in units:
+                    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(*unit)})
+            current: dict[tuple, Submission] = {}
+            if units:
+                unit = tuple_(Submission.level, Submission.unit_code, Submission.year, Submission.kind)
+                for row in session.scalars(select(Submission).where(
+                        Submission.status == ACCEPTED, unit.in_(units)).with_for_update()):
+                    current[_unit_key(row)] = row
+            results = []
+            for outcome in outcomes:
+                row = rows[outcome.submission_id]
+                if outcome.accepted:
+                    superseded_id = self._accept(session, row, outcome, current, now)
+                else:
+                    self._reject(session, row, outcome, now)
+                    superseded_id = None
+                results.append((row.status, superseded_id))
+            return results
+
+    def _accept(self, session: Session, row: Submission, outcome: Outcome, current: dict[tuple, Submission],
+                now: datetime) -> str | None:
+        """One acceptance (see `mark_accepted`); `current` holds the accepted row of each unit and period
+        the transaction has seen, kept up to date here."""
+        if row.status in (ACCEPTED, SUPERSEDED):
+            return row.supersedes
+        if row.status == REJECTED:
+            raise ValueError(
+                f"submission {row.submission_id} was rejected; a rejected submission is never accepted"
+            )
+        unit = _unit_key(row)
+        now_current = current.get(unit)
+
+        row.staging_path = str(outcome.staging_path) if outcome.staging_path is not None else None
+        row.report_path = str(outcome.report_path) if outcome.report_path is not None else None
+        row.findings_count = outcome.findings_count
+        row.warnings_count = outcome.warnings_count
+        row.claimed_by = None
+        row.claimed_at = None
+        self._add_status(session, row.submission_id, ACCEPTED, now, None)
+
+        if now_current is not None and now_current.sequence > row.sequence:
+            row.status = SUPERSEDED
             row.status_at = now
-            row.report_path = str(report_path) if report_path is not None else None
-            row.findings_count = findings_count
-            row.claimed_by = None
-            row.claimed_at = None
-            self._add_status(session, row.submission_id, REJECTED, now, f"{findings_count} findings")
+            row.superseded_by = now_current.submission_id
+            self._add_status(
+                session,
+                row.submission_id,
+                SUPERSEDED,
+                now,
+                f"a later version {now_current.submission_id} is current",
+            )
+            return None
+
+        superseded_id = None
+        if now_current is not None:
+            superseded_id = now_current.submission_id
+            now_current.status = SUPERSEDED
+            now_current.status_at = now
+            now_current.superseded_by = row.submission_id
+            self._add_status(
+                session, now_current.submission_id, SUPERSEDED, now, f"superseded by {row.submission_id}"
+            )
+            # The old version must stop being current before the new one starts (one-current index).
+            session.flush()
+        row.status = ACCEPTED
+        row.status_at = now
+        row.supersedes = superseded_id
+        current[unit] = row
+        return superseded_id
+
+    def _reject(self, session: Session, row: Submission, outcome: Outcome, now: datetime) -> None:
+        """One rejection (see `mark_rejected`)."""
+        if row.status == REJECTED:
+            return
+        if row.status in (ACCEPTED, SUPERSEDED):
+            raise ValueError(
+                f"submission {row.submission_id} is already {row.status}; it cannot be rejected now"
+            )
+        row.status = REJECTED
+        row.status_at = now
+        row.report_path = str(outcome.report_path) if outcome.report_path is not None else None
+        row.findings_count = outcome.findings_count
+        row.claimed_by = None
+        row.claimed_at = None
+        self._add_status(session, row.submission_id, REJECTED, now, f"{outcome.findings_count} findings")
 
     def history(self, submission_id: str) -> list[StatusChange]:
         with self._transaction() as session:

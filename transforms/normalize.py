@@ -320,8 +320,43 @@ def normalize(
     are typed together as one frame).
     """
     present = set(raw.collect_schema().names())
+    texts = [_text_expr(column.name) for column in contract.columns if column.name in present]
+    return _type_texts(raw.with_columns(texts), contract, present=present, machine_numeric=machine_numeric,
+                       pad_widths=pad_widths, ethnic_names=ethnic_names, keep=keep)
+
+
+def _text_expr(name: str) -> pl.Expr:
+    """`<name>__text`: the cell as written, NFC with whitespace folded; an empty cell is null."""
+    cleaned = normalize_text_expr(pl.col(name).cast(pl.String))
+    return pl.when(cleaned == "").then(None).otherwise(cleaned).alias(name + TEXT_SUFFIX)
+
+
+# Texts that `_text_expr` leaves as they are: printable ASCII, single spaces between words.
+_NEEDS_CLEANING = r"[^!-~ ]|  |^ | $|^$"
+
+
+def _text_series(written: pl.Series) -> pl.Series:
+    """`_text_expr` on a column, computed only for the cells it can change (ids are mostly plain ASCII)."""
+    needs = written.str.contains(_NEEDS_CLEANING).fill_null(False)
+    name = written.name + TEXT_SUFFIX
+    if not needs.any():
+        return written.alias(name)
+    cleaned = written.filter(needs).to_frame().select(_text_expr(written.name)).to_series()
+    return written.scatter(needs.arg_true(), cleaned).alias(name)
+
+
+def _type_texts(
+    staged: pl.LazyFrame,
+    contract: Contract,
+    *,
+    present: set[str],
+    machine_numeric: frozenset[str] | set[str],
+    pad_widths: dict[str, int] | None,
+    ethnic_names: dict[str, str] | None,
+    keep: tuple[str, ...],
+) -> pl.LazyFrame:
+    """The rules of `normalize` over `<column>__text` (one per column in `present`)."""
     pad_widths = pad_widths or {}
-    texts: list[pl.Expr] = []
     compacts: list[pl.Expr] = []
     reads: list[pl.Expr] = []
     outputs: list[pl.Expr] = [pl.col(ROW), *[pl.col(name) for name in keep]]
@@ -332,8 +367,6 @@ def normalize(
                         pl.lit(None, dtype=pl.String).alias(name + TEXT_SUFFIX),
                         pl.lit(None, dtype=pl.String).alias(name + ISSUE_SUFFIX)]
             continue
-        cleaned = normalize_text_expr(pl.col(name).cast(pl.String))
-        texts.append(pl.when(cleaned == "").then(None).otherwise(cleaned).alias(name + TEXT_SUFFIX))
         text = pl.col(name + TEXT_SUFFIX)
         issue: pl.Expr = pl.lit(None, dtype=pl.String)
         if column.dtype == pl.Boolean:
@@ -363,10 +396,112 @@ def normalize(
         else:
             value = text
         outputs += [value.cast(column.dtype).alias(name), text, issue.alias(name + ISSUE_SUFFIX)]
-    staged = raw.with_columns(texts)
     if compacts:
         staged = staged.with_columns(compacts).with_columns(reads)
     return staged.select(outputs)
+
+
+_SAMPLE_ROWS = 10_000   # rows looked at to guess a column's few distinct texts
+_FEW_TEXTS = 8          # up to this many, rows are matched to them by comparison (no hash table)
+_CODE = "__code"
+_SHORT_LIST = 4096      # distinct texts typed together in one frame; longer lists are typed apart
+
+
+def _distinct_codes(texts: pl.Series) -> tuple[pl.Series, pl.Series] | None:
+    """(the distinct texts of a column, then null; the position of each row's text among them), or None
+    when most texts are distinct (there is nothing to share).
+
+    A column of yes/no flags or codes holds a few texts: they are guessed from a sample of rows, and
+    each row is matched to them by comparison; only when a row matches none of them (or there are
+    more) is every text looked up in a table of them all."""
+    height = len(texts)
+    step = max(1, height // _SAMPLE_ROWS)
+    sample = texts.gather_every(step)
+    guessed = sample.unique().drop_nulls()
+    if len(guessed) <= _FEW_TEXTS:
+        none_of_them = len(guessed)
+        codes = texts.to_frame().with_columns(pl.coalesce(
+            *[pl.when(pl.col(texts.name) == text).then(pl.lit(position, dtype=pl.UInt32))
+              for position, text in enumerate(guessed.to_list())],
+            pl.lit(none_of_them, dtype=pl.UInt32)).alias(_CODE)).get_column(_CODE)
+        if not ((codes == none_of_them) & texts.is_not_null()).any():
+            return guessed.extend_constant(None, 1), codes
+    if len(guessed) * 2 > len(sample) and texts.approx_n_unique() * 2 > height:
+        return None
+    values = texts.unique().drop_nulls()
+    codes = texts.cast(pl.Enum(values)).to_physical().cast(pl.UInt32).fill_null(len(values))
+    return values.extend_constant(None, 1), codes
+
+
+def normalize_distinct(
+    raw: pl.DataFrame,
+    contract: Contract,
+    *,
+    machine_numeric: frozenset[str] | set[str] = frozenset(),
+    pad_widths: dict[str, int] | None = None,
+    ethnic_names: dict[str, str] | None = None,
+    keep: tuple[str, ...] = (),
+) -> pl.DataFrame:
+    """`normalize(raw.lazy(), …).collect()`, row for row, with each column's rules run once per distinct text
+    of that column instead of once per cell.
+
+    Grain in and out: one row per data row, in the same order. Exact because every rule of `normalize`
+    reads one cell of one column and nothing else (keep it so): a text gives the same value, text and
+    issue wherever it stands. A batch of commune files holds millions of cells but a handful of spellings
+    per column (true/false, codes, areas), and the rules (Unicode normalisation, regex cascades) cost
+    microseconds per cell. A column whose texts are mostly distinct (household ids) is typed cell by cell.
+    """
+    options = {"machine_numeric": machine_numeric, "pad_widths": pad_widths, "ethnic_names": ethnic_names}
+    height = raw.height
+    present = [column for column in contract.columns if column.name in raw.columns]
+    texts = {column.name: raw.get_column(column.name).cast(pl.String) for column in present}
+    distinct: dict[str, pl.Series] = {}      # column → its distinct texts, then null
+    codes: dict[str, pl.Series] = {}         # column → position of each row's text in `distinct`
+    per_cell: list[str] = []
+    for name, column_texts in texts.items():
+        found = _distinct_codes(column_texts)
+        if found is None:
+            per_cell.append(name)
+        else:
+            distinct[name], codes[name] = found
+    # The distinct texts of all columns side by side, padded with nulls to the longest list, typed in one
+    # query; the few long lists (incomes) apart, so that the short ones are not padded to their length.
+    typed_distinct: dict[str, pl.DataFrame] = {}
+    for names in ([n for n, v in distinct.items() if len(v) <= _SHORT_LIST],
+                  [n for n, v in distinct.items() if len(v) > _SHORT_LIST]):
+        if names:
+            longest = max(len(distinct[name]) for name in names)
+            dictionary = pl.DataFrame([pl.Series(ROW, [0] * longest, dtype=pl.Int64),
+                                       *[distinct[name].extend_constant(None, longest - len(distinct[name]))
+                                         .alias(name) for name in names]])
+            typed = normalize(dictionary.lazy(), contract, **options).collect()
+            typed_distinct.update(dict.fromkeys(names, typed))
+    typed_cells = pl.DataFrame()
+    if per_cell:
+        cleaned = pl.DataFrame([raw.get_column(ROW), *[_text_series(texts[name]) for name in per_cell]])
+        typed_cells = _type_texts(cleaned.lazy(), contract, present=set(per_cell), keep=(),
+                                  **options).collect()
+
+    outputs: list[pl.Series] = [raw.get_column(ROW), *[raw.get_column(name) for name in keep]]
+    for column in contract.columns:
+        name = column.name
+        names = (name, name + TEXT_SUFFIX, name + ISSUE_SUFFIX)
+        if name in per_cell:
+            outputs += [typed_cells.get_column(n) for n in names]
+        elif name in distinct:
+            written = distinct[name]
+            for output in names:
+                values = typed_distinct[name].get_column(output)[:len(written)]
+                if values.null_count() == len(values):
+                    outputs.append(pl.repeat(None, height, dtype=values.dtype, eager=True).alias(output))
+                elif values.dtype == pl.String and values.eq_missing(written).all():
+                    outputs.append(texts[name].alias(output))   # the text as written: nothing to look up
+                else:
+                    outputs.append(values.gather(codes[name]))
+        else:
+            outputs += [pl.repeat(None, height, dtype=dtype, eager=True).alias(n)
+                        for n, dtype in zip(names, (column.dtype, pl.String, pl.String), strict=True)]
+    return pl.DataFrame(outputs)
 
 
 def value_issues(normalized: pl.LazyFrame, contract: Contract, *, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
@@ -384,6 +519,7 @@ def value_issues(normalized: pl.LazyFrame, contract: Contract, *, keep: tuple[st
     return pl.concat(parts).with_columns(severity=severity).sort(*keep, "rule", "column", ROW)
 
 
-def contract_frame(normalized: pl.LazyFrame, contract: Contract) -> pl.LazyFrame:
-    """The typed contract columns only, in contract order, with `__row__` first."""
-    return normalized.select([ROW, *contract.names])
+def contract_frame(normalized: pl.LazyFrame, contract: Contract, *,
+                   keep: tuple[str, ...] = ()) -> pl.LazyFrame:
+    """The typed contract columns only, in contract order, with `__row__` first (then the `keep` columns)."""
+    return normalized.select([ROW, *contract.names, *keep])

@@ -229,6 +229,125 @@ def test_files_typed_together_keep_their_own_rows_and_findings(tmp_path, gx_runn
     assert staged["household_id"].to_list() == [r["household_id"] for r in household_rows(6)]
 
 
+def _batch_of_troubles(folder: Path) -> list[tuple[Path, dict]]:
+    """Files of every sort of trouble, with how each is submitted (kind given or not)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    numbers = household_rows(30)
+    numbers[2]["income_per_capita_month"] = "1,500"            # ambiguous
+    numbers[3]["household_size"] = "1,500"                     # thousands comma, then out of range
+    numbers[4]["household_size"] = "hai"
+    numbers[5]["d03"] = "có lẽ"
+    numbers[6]["commune_code"] = "688"                         # zeros restored
+    numbers[7]["head_ethnicity_code"] = "Tày"                  # name replaced by its code
+    numbers[8]["head_ethnicity_code"] = "55"
+    numbers[9]["household_id"] = numbers[0]["household_id"]
+    elsewhere = household_rows(6, commune=OTHER_COMMUNE_SAME_DISTRICT)   # another commune's households
+    unreadable = folder / "binary.csv"
+    unreadable.write_bytes(bytes(range(256)) * 8)
+    missing = frame_of(household_rows(5)).drop(HOUSEHOLD.column("d05").label_vi)
+    xlsx_rows = household_rows(12)
+    xlsx_rows[3]["household_size"] = "60"
+    return [
+        (write_csv(folder / "good.csv", frame_of(household_rows(40))), {}),
+        (write_csv(folder / "numbers.csv", frame_of(numbers)), {}),
+        (write_csv(folder / "elsewhere.csv", frame_of(elsewhere)), {}),
+        (unreadable, {"kind": "household"}),
+        (write_csv(folder / "missing.csv", missing), {}),
+        (write_xlsx(folder / "form.xlsx", frame_of(xlsx_rows), title_rows=("BÁO CÁO",), numeric=("Số nhân khẩu",)),
+         {}),
+        (write_csv(folder / "summary.csv", frame_of(summary_rows())), {"level": "district", "unit": DISTRICT}),
+        (write_csv(folder / "semicolon.csv", frame_of(household_rows(9, commune=OTHER_COMMUNE_SAME_DISTRICT)),
+                   separator=";"), {"unit": OTHER_COMMUNE_SAME_DISTRICT}),
+    ]
+
+
+def _comparable(verdict: dict, settings) -> dict:
+    """A verdict and what it wrote, without the paths of the home it was written in."""
+    home = str(settings.home)
+    report = json.loads(Path(verdict["report_json"]).read_text(encoding="utf-8"))
+    report.pop("received_at")
+    staged = None
+    if report["staging_path"]:
+        staged = pl.read_parquet(report["staging_path"]).rows()
+    text = json.dumps({**verdict, "report": report}, ensure_ascii=False, sort_keys=True, default=str)
+    return {"verdict": json.loads(text.replace(home, "HOME")), "staged": staged,
+            "html": Path(verdict["report_html"]).read_text(encoding="utf-8")}
+
+
+def test_a_batch_gives_each_file_what_it_gets_validated_alone(tmp_path, gx_runner):
+    """Typing, column rules, reference checks and writing done for the whole batch at once: every file's
+    verdict, findings, report and staging rows are those it gets on its own."""
+    files = _batch_of_troubles(tmp_path / "files")
+    alone_settings, batch_settings = make_settings(tmp_path / "alone"), make_settings(tmp_path / "batch")
+    alone = []
+    for path, how in files:
+        options = {k: v for k, v in how.items() if k not in ("level", "unit")}
+        alone.append(submit(alone_settings, path, level=how.get("level", "commune"), unit_code=how.get("unit", COMMUNE),
+                            year=YEAR, runner=gx_runner, **options))
+    for path, how in files:
+        options = {k: v for k, v in how.items() if k not in ("level", "unit")}
+        submit(batch_settings, path, level=how.get("level", "commune"), unit_code=how.get("unit", COMMUNE),
+               year=YEAR, validate=False, **options)
+    batch = drain_pending(batch_settings, batch_size=len(files), runner=gx_runner)
+
+    assert [v["submission_id"] for v in batch] == [v["submission_id"] for v in alone]
+    assert {v["status"] for v in batch} == {"accepted", "rejected"}
+    for one, together in zip(alone, batch, strict=True):
+        assert _comparable(together, batch_settings) == _comparable(one, alone_settings)
+    assert not [p for p in batch_settings.home.rglob(".*tmp*")]          # no temporary left behind
+
+
+def test_a_bug_with_one_file_leaves_it_pending_and_the_rest_of_its_batch_decided(tmp_path, gx_runner, monkeypatch):
+    from pipeline import ingest
+
+    settings = make_settings(tmp_path / "home")
+    registry = Registry(settings.database_url)
+    rows = household_rows(5)
+    rows[1]["household_id"] = "TRIGGERS-A-BUG"
+    troubled = _register(settings, registry, write_csv(tmp_path / "troubled.csv", frame_of(rows)))
+    fine = _register(settings, registry, write_csv(tmp_path / "fine.csv",
+                                                  frame_of(household_rows(5, commune=OTHER_COMMUNE_SAME_DISTRICT))),
+                     unit=OTHER_COMMUNE_SAME_DISTRICT)
+    typing = ingest.normalize_distinct
+
+    def buggy(raw, *args, **kwargs):
+        if "TRIGGERS-A-BUG" in raw.get_column("household_id").to_list():
+            raise RuntimeError("a bug in lnob")
+        return typing(raw, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "normalize_distinct", buggy)
+    verdicts = {v["submission_id"]: v for v in drain_pending(settings, batch_size=10, runner=gx_runner)}
+
+    assert verdicts[fine]["status"] == "accepted" and verdicts[fine]["findings"] == []
+    assert verdicts[troubled]["status"] == "validating"          # kept for a worker to run again
+    assert [f["rule"] for f in verdicts[troubled]["findings"]] == ["ingest.internal_error"]
+    assert "a bug in lnob" in verdicts[troubled]["findings"][0]["message_en"]
+    assert registry.get(troubled).status == "validating"
+    assert not (settings.staging / "household" / f"year={YEAR}" / f"{troubled}.parquet").exists()
+    assert not [p for p in settings.home.rglob(".*tmp*")]
+
+
+def test_two_versions_of_one_commune_in_one_batch_the_later_received_is_current(tmp_path, gx_runner):
+    settings = make_settings(tmp_path / "home")
+    registry = Registry(settings.database_url)
+    rows = household_rows(4)
+    first = _register(settings, registry, write_csv(tmp_path / "v1.csv", frame_of(rows)))
+    rows[0]["village"] = "Tổ 2"
+    second = _register(settings, registry, write_csv(tmp_path / "v2.csv", frame_of(rows)))
+    rows[1]["household_size"] = "hai"
+    rejected = _register(settings, registry, write_csv(tmp_path / "v3.csv", frame_of(rows)))
+
+    verdicts = {v["submission_id"]: v for v in drain_pending(settings, batch_size=10, runner=gx_runner)}
+
+    # As when finished one after the other: the first was accepted (then superseded by the second).
+    assert (verdicts[first]["status"], verdicts[first]["supersedes"]) == ("accepted", None)
+    assert (verdicts[second]["status"], verdicts[second]["supersedes"]) == ("accepted", first)
+    assert verdicts[rejected]["status"] == "rejected"
+    assert json.loads(Path(verdicts[second]["report_json"]).read_text())["supersedes"] == first
+    assert (registry.get(first).status, registry.get(first).superseded_by) == ("superseded", second)
+    assert [r.submission_id for r in registry.current_accepted()] == [second]
+
+
 # --- the commands ------------------------------------------------------------------------------------
 
 def test_lnob_submit_and_status_print_the_verdict_and_exit_by_status(tmp_path, monkeypatch, capsys, gx_runner):

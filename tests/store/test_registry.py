@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from store.registry import (
     REJECTED,
     SUPERSEDED,
     VALIDATING,
+    Outcome,
     Registry,
     submission_id_for,
 )
@@ -251,6 +253,104 @@ def test_concurrent_acceptances_for_one_unit_leave_exactly_one_current(registry)
     assert current[0].submission_id == versions[-1].submission_id
     for record in registry.list_submissions(status=SUPERSEDED):
         assert registry.get(record.superseded_by) is not None
+
+
+def _accepted(submission_id):
+    return Outcome(submission_id, accepted=True, staging_path=f"staging/{submission_id}.parquet",
+                   report_path=f"reports/{submission_id}.json", findings_count=0, warnings_count=2)
+
+
+def _rejected(submission_id):
+    return Outcome(submission_id, accepted=False, report_path=f"reports/{submission_id}.json", findings_count=3)
+
+
+def _states(registry, records):
+    """What the registry says of each record, with ids replaced by positions (to compare two runs)."""
+    position = {record.submission_id: index for index, record in enumerate(records)}
+
+    def detail(text):
+        return re.sub(r"S[0-9a-f]{16}", lambda found: f"#{position.get(found.group(0))}", text or "")
+
+    states = []
+    for record in records:
+        now = registry.get(record.submission_id)
+        states.append((now.status, position.get(now.supersedes), position.get(now.superseded_by),
+                       now.staging_path is not None, now.findings_count, now.warnings_count,
+                       [(change.status, detail(change.detail)) for change in registry.history(record.submission_id)
+                        if change.status != RECEIVED]))
+    return states
+
+
+def test_outcomes_recorded_in_one_transaction_end_as_recorded_one_by_one(registry):
+    """A batch's outcomes in one call: the same states, supersession and history as one call per file,
+    including two versions of one commune in the same batch (the later received supersedes)."""
+    def versions(unit_code):
+        return [receive(registry, f"{unit_code} version {n}".encode(), unit_code=unit_code)[0] for n in range(5)]
+
+    together, one_by_one = versions("01001"), versions("01002")
+    other_unit = receive(registry, b"another commune", unit_code="01003")[0]
+    for records in (together, one_by_one):
+        accept(registry, records[0].submission_id)             # already current before the batch
+    plan = [(1, True), (2, False), (3, True), (4, True)]
+
+    results = registry.record_outcomes(
+        [(_accepted if ok else _rejected)(together[i].submission_id) for i, ok in plan]
+        + [_accepted(other_unit.submission_id)])
+    for i, ok in plan:
+        if ok:
+            accept(registry, one_by_one[i].submission_id)
+        else:
+            registry.mark_rejected(one_by_one[i].submission_id, report_path="r.json", findings_count=3)
+
+    # (status just after its own step, what it superseded): version 1 was current until version 3 came.
+    assert results == [(ACCEPTED, together[0].submission_id), (REJECTED, None),
+                       (ACCEPTED, together[1].submission_id), (ACCEPTED, together[3].submission_id),
+                       (ACCEPTED, None)]
+    by_batch, by_file = _states(registry, together), _states(registry, one_by_one)
+    assert [state[:3] for state in by_batch] == [state[:3] for state in by_file]
+    assert [state[6] for state in by_batch] == [state[6] for state in by_file]
+    assert {r.submission_id for r in registry.current_accepted()} == {
+        together[4].submission_id, one_by_one[4].submission_id, other_unit.submission_id}
+
+
+def test_outcomes_given_out_of_arrival_order_still_leave_the_latest_current(registry):
+    older, _ = receive(registry, b"sent first")
+    newer, _ = receive(registry, b"sent second")
+    results = registry.record_outcomes([_accepted(newer.submission_id), _accepted(older.submission_id)])
+    assert results == [(ACCEPTED, None), (SUPERSEDED, None)]
+    assert registry.get(older.submission_id).superseded_by == newer.submission_id
+    assert [record.submission_id for record in registry.current_accepted()] == [newer.submission_id]
+
+
+def test_a_batch_with_an_outcome_that_cannot_be_records_nothing(registry):
+    fine, _ = receive(registry, b"fine file")
+    bad, _ = receive(registry, b"bad file", unit_code="01002")
+    registry.mark_rejected(bad.submission_id, report_path=None, findings_count=1)
+    with pytest.raises(ValueError, match="rejected"):
+        registry.record_outcomes([_accepted(fine.submission_id), _accepted(bad.submission_id)])
+    assert registry.get(fine.submission_id).status == RECEIVED
+    assert [change.status for change in registry.history(fine.submission_id)] == [RECEIVED]
+    with pytest.raises(KeyError):
+        registry.record_outcomes([_accepted(fine.submission_id), _accepted("S" + "0" * 16)])
+    assert registry.record_outcomes([]) == []
+
+
+def test_concurrent_batches_over_the_same_units_leave_one_current_each(registry):
+    units = ["01001", "01002", "01003"]
+    versions = {unit: [receive(registry, f"{unit} v{n}".encode(), unit_code=unit)[0] for n in range(4)]
+                for unit in units}
+    batches = [[_accepted(versions[unit][n].submission_id) for unit in (units if n % 2 else units[::-1])]
+               for n in range(4)]
+    start = threading.Barrier(len(batches))
+
+    def record(batch):
+        start.wait()
+        return registry.record_outcomes(batch)
+
+    with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+        [future.result() for future in [pool.submit(record, batch) for batch in batches]]
+    current = {record.unit_code: record.submission_id for record in registry.current_accepted()}
+    assert current == {unit: versions[unit][-1].submission_id for unit in units}
 
 
 def test_current_accepted_filters_by_year_and_kind(registry):

@@ -13,6 +13,7 @@ from transforms.normalize import (
     infer_kind,
     match_headers,
     normalize,
+    normalize_distinct,
     parse_number_text,
     value_issues,
 )
@@ -113,3 +114,55 @@ def test_an_ethnic_group_written_as_code_and_name_reads_as_its_code_only_when_th
     # suite's code-format rule then rejects; what the submitter wrote is what the finding shows.
     assert out["head_ethnicity_code"][2] == "01 - Tày"
     assert out["head_ethnicity_code__text"].to_list() == ["01 - Kinh", "8 - H'Mông", "01 - Tày", "05"]
+
+
+# --- typing once per distinct text (normalize_distinct) ---------------------------------------------
+
+_SPELLINGS = ["", " ", "\t", "1", "01", "1.0", "1,500", "1.500", "1.500.000", "4,03", "-5", "1e3", "12\u00a0000",
+              "100%", "Có", "x", "TRUE", "Không", " yes ", "maybe", "Kinh", "01 - Kinh", "01 - Tày", "Tày", "55",
+              "nông thôn", "Nông  Thôn", "thành thị", "rural", "ALL", "tất cả", "dtts", "hộ nghèo", "khác",
+              "Tho\u0302n 1", "Thôn\n2", "688", "00688", "688.0", "024", "99999", "a  b", "e\u0301", "0,500", None]
+
+
+def _messy_table(contract, rows: int, seed: int) -> pl.DataFrame:
+    """Every column of a contract: few spellings (a rare one placed where a sample may miss it), many
+    distinct ones (ids, some with spaces to clean), thousands shared by several rows, or none at all."""
+    import random
+
+    rng = random.Random(seed)
+    columns: dict[str, list] = {"__row__": list(range(2, rows + 2))}
+    for position, column in enumerate(contract.columns):
+        shape = position % 5
+        if shape == 0:
+            columns[column.name] = [rng.choice(_SPELLINGS[:3] + _SPELLINGS[14:16]) for _ in range(rows)]
+            if rows:
+                columns[column.name][rng.randrange(rows)] = rng.choice(_SPELLINGS)     # the rare one
+        elif shape == 1:
+            columns[column.name] = [f"{rng.choice(['', ' ', 'H'])}{i}{rng.choice(['', '  x', '.0'])}" for i in range(rows)]
+        elif shape == 2:
+            columns[column.name] = [rng.choice(_SPELLINGS) for _ in range(rows)]
+        elif shape == 3:
+            columns[column.name] = [f"{i % 6000:,}".replace(",", ". "[i % 2]) for i in range(rows)]
+        else:
+            columns[column.name] = [None] * rows
+    return pl.DataFrame(columns, schema={"__row__": pl.Int64, **{c.name: pl.String for c in contract.columns}})
+
+
+@pytest.mark.parametrize("rows", [0, 1, 40, 25_000])
+@pytest.mark.parametrize("contract", [HOUSEHOLD, AREA_SUMMARY], ids=lambda c: c.name)
+def test_typing_each_distinct_text_once_gives_what_typing_every_cell_gives(contract, rows):
+    from pipeline.ingest import _ethnic_reference
+
+    _, names = _ethnic_reference()
+    raw = _messy_table(contract, rows, seed=rows).with_columns(pl.lit("file-1").alias("__submission__"))
+    for options in ({}, {"ethnic_names": names, "pad_widths": {"unit_code": 3}},
+                    {"machine_numeric": {c.name for c in contract.columns if c.dtype in (pl.Int64, pl.Float64)}}):
+        try:
+            expected = normalize(raw.lazy(), contract, keep=("__submission__",), **options).collect()
+        except pl.exceptions.PolarsError as error:      # a number too large for Int64, read as infinite
+            with pytest.raises(type(error)):
+                normalize_distinct(raw, contract, keep=("__submission__",), **options)
+            continue
+        typed = normalize_distinct(raw, contract, keep=("__submission__",), **options)
+        assert typed.schema == expected.schema
+        assert typed.equals(expected)
