@@ -120,12 +120,12 @@ class SuiteRunner:
     def __init__(self, kinds: Iterable[str] = ("household", "area_summary", "area_attributes")) -> None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
         from great_expectations.execution_engine import pandas_execution_engine
 
         # GX fingerprints every pandas batch under 1 GB by hashing all of it (a batch marker lnob never
         # reads): 3 s of a 500-file batch, more than the validation itself. Hashing stays off.
         pandas_execution_engine.HASH_THRESHOLD = 0
-        from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self._gx = gx
         self._lock = threading.Lock()

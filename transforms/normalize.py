@@ -342,7 +342,7 @@ def _text_series(written: pl.Series) -> pl.Series:
     if not needs.any():
         return written.alias(name)
     cleaned = written.filter(needs).to_frame().select(_text_expr(written.name)).to_series()
-    return written.scatter(needs.arg_true(), cleaned).alias(name)
+    return written.clone().scatter(needs.arg_true(), cleaned).alias(name)
 
 
 def _type_texts(
@@ -467,15 +467,15 @@ def normalize_distinct(
     # The distinct texts of all columns side by side, padded with nulls to the longest list, typed in one
     # query; the few long lists (incomes) apart, so that the short ones are not padded to their length.
     typed_distinct: dict[str, pl.DataFrame] = {}
-    for names in ([n for n, v in distinct.items() if len(v) <= _SHORT_LIST],
-                  [n for n, v in distinct.items() if len(v) > _SHORT_LIST]):
-        if names:
-            longest = max(len(distinct[name]) for name in names)
+    for together in ([n for n, v in distinct.items() if len(v) <= _SHORT_LIST],
+                     [n for n, v in distinct.items() if len(v) > _SHORT_LIST]):
+        if together:
+            longest = max(len(distinct[name]) for name in together)
             dictionary = pl.DataFrame([pl.Series(ROW, [0] * longest, dtype=pl.Int64),
                                        *[distinct[name].extend_constant(None, longest - len(distinct[name]))
-                                         .alias(name) for name in names]])
+                                         .alias(name) for name in together]])
             typed = normalize(dictionary.lazy(), contract, **options).collect()
-            typed_distinct.update(dict.fromkeys(names, typed))
+            typed_distinct.update(dict.fromkeys(together, typed))
     typed_cells = pl.DataFrame()
     if per_cell:
         cleaned = pl.DataFrame([raw.get_column(ROW), *[_text_series(texts[name]) for name in per_cell]])
