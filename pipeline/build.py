@@ -216,36 +216,28 @@ class ChunkedRows:
 
 def previous_on_this_list(previous_poverty: pl.DataFrame | None, units: pl.DataFrame,
                           geography_version: str) -> pl.LazyFrame | None:
-    """Last year's poverty rows keyed by this year's units, for the change in points: as they are when both
-    years use the same list of units; restated through the official conversion table across the 2025
-    reform (transforms.restate: most codes survive the reform but name merged units); None for any other
-    pair of lists, so that no change is computed rather than a wrong one."""
-    if previous_poverty is None or previous_poverty.height == 0:
+    """Last year's poverty rows keyed by this year's units, for the change in points (`rows_on_this_list`);
+    None when none of them is on, or can be restated on, this year's list: no change rather than a wrong one."""
+    if previous_poverty is None:
         return None
-    from schemas.geography import VERSION_POST_REFORM, VERSION_PRE_REFORM, conversion_table
-    from transforms.restate import predecessors, restate_previous
-
-    versions = set(previous_poverty.get_column("geography_version").unique().to_list())
-    if versions == {geography_version}:
-        return previous_poverty.lazy()
-    if versions == {VERSION_PRE_REFORM} and geography_version == VERSION_POST_REFORM:
-        return restate_previous(previous_poverty.lazy(), predecessors(conversion_table(), units))
-    return None
+    rows = rows_on_this_list(previous_poverty, units, geography_version, keys=("ethnic_group", "area"))
+    return rows.lazy() if rows.height else None
 
 
 def rows_on_this_list(rows: pl.DataFrame, units: pl.DataFrame, geography_version: str, *,
                       keys: tuple[str, ...]) -> pl.DataFrame:
     """Poverty rows of any years keyed by this year's units (for comparisons over several years): rows on
     this list as they are; rows on the pre-reform list, when this list is the post-reform one, restated
-    through the conversion table (their headline counts only; transforms.restate); rows of any other list
-    left out, so that they are never compared with a different territory that has the same code."""
+    through the conversion table (their headline counts and rates only; transforms.restate); rows of any
+    other list left out, so that they are never compared with a different territory that has the same code."""
     from schemas.geography import VERSION_POST_REFORM, VERSION_PRE_REFORM, conversion_table
-    from transforms.restate import predecessors, restate_counts
+    from transforms.restate import predecessors, restate_counts, with_headline_rates
 
     parts = [rows.filter(pl.col("geography_version") == geography_version)]
     older = rows.filter(pl.col("geography_version") == VERSION_PRE_REFORM)
     if geography_version == VERSION_POST_REFORM and older.height:
-        parts.append(restate_counts(older.lazy(), predecessors(conversion_table(), units), keys=keys).collect()
+        restated = restate_counts(older.lazy(), predecessors(conversion_table(), units), keys=keys)
+        parts.append(with_headline_rates(restated).collect()
                      .with_columns(geography_version=pl.lit(geography_version)))
     return pl.concat(parts, how="diagonal_relaxed")
 

@@ -92,9 +92,3 @@ def with_headline_rates(counts: pl.LazyFrame) -> pl.LazyFrame:
         percentage(known_row_sum("households_poor", "households_near_poor"), "households_total")
         .alias("poor_or_near_poor_rate"),
     )
-
-
-def restate_previous(previous: pl.LazyFrame, predecessor_rows: pl.DataFrame) -> pl.LazyFrame:
-    """last year's rows (level × unit × ethnic group × area on last year's list, with RESTATED_COUNTS) →
-    the same on this year's list, with the headline rates recomputed from the restated counts."""
-    return with_headline_rates(restate_counts(previous, predecessor_rows))

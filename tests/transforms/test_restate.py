@@ -14,7 +14,7 @@ from schemas.geography import (
     hierarchy_at,
     review_date,
 )
-from transforms.restate import predecessors, restate_previous
+from transforms.restate import predecessors, restate_counts, with_headline_rates
 from transforms.rollup import add_change_from_previous, units_from_hierarchy
 
 # New list: province 44 = old 44 + old 45; province 01 unchanged. New commune 00004 = old 00004 + 00013
@@ -45,7 +45,7 @@ def previous_row(level: str, unit: str, total: int | None, poor: int | None, nea
 
 def restated(rows: list[dict]) -> dict[tuple[str, str], dict]:
     table = predecessors(CONVERSION, units_from_hierarchy(HIERARCHY_2025))
-    out = restate_previous(pl.DataFrame(rows).lazy(), table).collect()
+    out = with_headline_rates(restate_counts(pl.DataFrame(rows).lazy(), table)).collect()
     return {(r["level"], r["unit_code"]): r for r in out.iter_rows(named=True)}
 
 
