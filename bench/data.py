@@ -3,7 +3,7 @@
 Two layouts of the same households (same seed, same scale):
 - `commune`: one staging Parquet per commune, as `lnob submit` of a commune household file writes it today
   (about 10,000 files before the 2025 reform);
-- `province`: one staging Parquet per province (compacted), as pipeline.synthetic.write_synthetic_staging
+- `province`: one staging Parquet per province (compacted), as synthetic.review.write_synthetic_staging
   writes it.
 Generated once under bench/data/ (git-ignored), keyed by seed, scale, year and layout, and reused when a
 finished copy is there (`ready.json` is written last, so an interrupted generation is redone).
@@ -78,8 +78,8 @@ def _finish(folder: Path, *, layout: str, year: int, seed: int, scale: float, fi
 
 def province_layout(seed: int, scale: float, year: int, *, root: Path = DATA_ROOT, say=print,
                     provinces: tuple[str, ...] | None = None) -> StagedData:
-    """One staging file per province (pipeline.synthetic.write_synthetic_staging)."""
-    from pipeline.synthetic import write_synthetic_staging
+    """One staging file per province (synthetic.review.write_synthetic_staging)."""
+    from synthetic.review import write_synthetic_staging
 
     folder = data_folder(seed, scale, year, "province", root, provinces)
     if (folder / READY).is_file():

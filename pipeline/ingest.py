@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from pipeline import reports
+from documents import findings_report
 from pipeline.parse import ParsedTable, parse_file
 from schemas.contracts import CONTRACTS, KINDS, LEVELS, contract_for
 from store.registry import Outcome, Registry
@@ -188,12 +188,12 @@ class _Work:
         context = {"column": column, "value": value, "row": row, "cell": cell, "count": count,
                    "kind": record.kind, "level": record.level, "unit_code": record.unit_code, "year": record.year,
                    "geography": _safe_geography_version(record.year), **params}
-        default_severity, template_vi, template_en = reports.MESSAGES.get(rule, ("error", "{detail}", "{detail}"))
+        default_severity, template_vi, template_en = findings_report.MESSAGES.get(rule, ("error", "{detail}", "{detail}"))
         self.findings.append({
             "severity": severity or default_severity, "rule": rule, "file": self.file_name,
             "sheet": self.parsed.sheet if self.parsed else None, "row": row, "cell": cell, "column": column,
-            "value": value, "message_vi": reports.render(message_vi or template_vi, **context),
-            "message_en": reports.render(message_en or template_en, **context), "count": count,
+            "value": value, "message_vi": findings_report.render(message_vi or template_vi, **context),
+            "message_en": findings_report.render(message_en or template_en, **context), "count": count,
         })
 
     def add_parse_issue(self, found: dict) -> None:
@@ -220,7 +220,7 @@ def _write_request(settings: Settings, submission_id: str, options: dict) -> Non
     settings.reports.mkdir(parents=True, exist_ok=True)
     path = settings.reports / f"{submission_id}.request.json"
     if not path.exists():
-        reports._write_atomically(path, json.dumps(options, ensure_ascii=False, indent=2) + "\n")
+        findings_report._write_atomically(path, json.dumps(options, ensure_ascii=False, indent=2) + "\n")
 
 
 def _read(work: _Work, data: bytes) -> None:
@@ -465,7 +465,7 @@ def _verdict(record, *, status: str, findings: list[dict], supersedes: str | Non
         "submission_id": record.submission_id, "status": status, "supersedes": supersedes, "duplicate": duplicate,
         "level": record.level, "unit_code": record.unit_code, "year": record.year, "kind": record.kind,
         "standard": record.standard, "content_hash": record.content_hash, "findings": findings,
-        "findings_total": sum(s["count"] for s in reports.summarise(findings)),
+        "findings_total": sum(s["count"] for s in findings_report.summarise(findings)),
         "report_json": str(report_json) if report_json else None,
         "report_html": str(report_html) if report_html else None,
     }
@@ -507,8 +507,8 @@ def _finish_all(works: list[_Work], settings: Settings, registry: Registry,
     decisions: list[_Decision] = []
     for work in works:
         if not work.failed:
-            findings = reports.sort_findings(work.findings)
-            errors, warnings = reports.group_counts(findings)
+            findings = findings_report.sort_findings(work.findings)
+            errors, warnings = findings_report.group_counts(findings)
             json_path, html_path = report_paths(settings, work.record.submission_id)
             decisions.append(_Decision(work, findings, errors, warnings, json_path, html_path))
     accepted = [d for d in decisions if d.accepted]
@@ -556,8 +556,8 @@ def _finish_all(works: list[_Work], settings: Settings, registry: Registry,
     for decision, (status, supersedes) in zip(finished, _record_outcomes(finished, registry), strict=True):
         decision.report.update(status=status, supersedes=supersedes)
         if decision.accepted and (supersedes or status != "accepted"):
-            reports.write_json_report(decision.json_path, decision.report)
-            reports.write_html_report(decision.html_path, decision.report)
+            findings_report.write_json_report(decision.json_path, decision.report)
+            findings_report.write_html_report(decision.html_path, decision.report)
     if failure is not None:
         raise failure
 
@@ -571,7 +571,7 @@ def _finish_all(works: list[_Work], settings: Settings, registry: Registry,
         if work.failed:
             work.add("ingest.internal_error", detail=work.failed[:300])
             verdicts[id(work)] = _verdict(work.record, status=registry.get(work.record.submission_id).status,
-                                          findings=reports.sort_findings(work.findings), supersedes=None,
+                                          findings=findings_report.sort_findings(work.findings), supersedes=None,
                                           duplicate=False, report_json=None, report_html=None)
     return [verdicts[id(work)] for work in works]
 
@@ -591,8 +591,8 @@ def _write_temporaries(decision: _Decision, staging: pl.DataFrame | None,
         decision.report = _report_document(decision.work, decision.findings,
                                            status="accepted" if decision.accepted else "rejected",
                                            supersedes=None, staged=decision.staged)
-        for path, text in ((decision.json_path, reports.json_text(decision.report)),
-                           (decision.html_path, reports.render_html(decision.report))):
+        for path, text in ((decision.json_path, findings_report.json_text(decision.report)),
+                           (decision.html_path, findings_report.render_html(decision.report))):
             temporaries.append((temporary_beside(path), path))
             temporaries[-1][0].write_text(text, encoding="utf-8")
     except BaseException:
@@ -666,7 +666,7 @@ def _report_document(work: _Work, findings: list[dict], *, status: str, supersed
                      staged: Path | None) -> dict:
     record = work.record
     parsed = work.parsed
-    errors, warnings = reports.group_counts(findings)
+    errors, warnings = findings_report.group_counts(findings)
     return {
         "submission_id": record.submission_id, "status": status, "supersedes": supersedes,
         "duplicate": False, "level": record.level, "unit_code": record.unit_code, "year": record.year,
@@ -681,8 +681,8 @@ def _report_document(work: _Work, findings: list[dict], *, status: str, supersed
                              if work.match else {})},
         "staging_path": str(staged) if staged else None,
         "errors_total": errors, "warnings_total": warnings,
-        "summary": reports.summarise(findings),
-        "findings": findings, "findings_total": sum(s["count"] for s in reports.summarise(findings)),
+        "summary": findings_report.summarise(findings),
+        "findings": findings, "findings_total": sum(s["count"] for s in findings_report.summarise(findings)),
     }
 
 
@@ -797,11 +797,11 @@ def drain_pending(settings: Settings, batch_size: int = 50, *, registry: Registr
 def too_large_verdict(*, byte_size: int, limit: int, level: str, unit_code: str, year: int, kind: str | None,
                       standard: str | None, original_name: str | None) -> dict:
     """The verdict of a file refused for its size: not landed, not registered (see the module notes)."""
-    severity, vi, en = reports.MESSAGES["file.too_large"]
+    severity, vi, en = findings_report.MESSAGES["file.too_large"]
     finding = {"severity": severity, "rule": "file.too_large", "file": original_name, "sheet": None, "row": None,
                "cell": None, "column": None, "value": str(byte_size),
-               "message_vi": reports.render(vi, size=byte_size, limit=limit),
-               "message_en": reports.render(en, size=byte_size, limit=limit), "count": 1}
+               "message_vi": findings_report.render(vi, size=byte_size, limit=limit),
+               "message_en": findings_report.render(en, size=byte_size, limit=limit), "count": 1}
     return {"submission_id": None, "status": "rejected", "supersedes": None, "duplicate": False, "level": level,
             "unit_code": unit_code, "year": year, "kind": kind, "standard": standard, "content_hash": None,
             "findings": [finding], "findings_total": 1, "report_json": None, "report_html": None}

@@ -73,7 +73,7 @@ class ParsedTable:
 
 def issue(rule: str, severity: str = "error", *, row: int | None = None, cell: str | None = None,
           column: str | None = None, value: str | None = None, count: int = 1, **params) -> dict:
-    """A finding before its message is written (pipeline/reports.py holds the messages)."""
+    """A finding before its message is written (documents/findings_report.py holds the messages)."""
     return {"rule": rule, "severity": severity, "row": row, "cell": cell, "column": column,
             "value": value, "count": count, "params": params}
 

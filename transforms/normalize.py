@@ -39,7 +39,7 @@ _COMPACT = "__compact"
 _READ = "__read"
 
 # Rule ids raised here, with their severity. Messages live with the other submitter-facing texts in
-# pipeline/reports.py's catalogue, keyed by these ids.
+# documents/findings_report.py's catalogue, keyed by these ids.
 VALUE_RULES: dict[str, str] = {
     "value.not_a_number": "error",
     "value.not_a_whole_number": "error",

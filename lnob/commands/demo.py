@@ -97,7 +97,7 @@ def _print_tables(result) -> None:
 
 
 def run(args) -> int:
-    from pipeline.demo import run_demo
+    from lnob.demo import run_demo
     from store.settings import load_settings
 
     settings = load_settings()

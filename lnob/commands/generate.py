@@ -67,7 +67,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline import synthetic
+    from synthetic import review as synthetic
 
     if args.all == bool(args.provinces or args.districts):
         print("lnob generate: choose --provinces and/or --districts, or --all (not both)", file=sys.stderr)

@@ -43,7 +43,7 @@ def run(args) -> int:
     def progress(message: str) -> None:
         print(f"lnob report [{time.monotonic() - started:5.1f}s] {message}", file=sys.stderr, flush=True)
 
-    from pipeline.report import write_report
+    from documents.national_report import write_report
     from store.settings import load_settings
 
     try:

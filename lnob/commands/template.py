@@ -46,7 +46,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from pipeline.templates import write_template
+    from documents.excel_templates import write_template
 
     if not args.output.lower().endswith(".xlsx"):
         print(f"lnob template: {args.output}: the file name must end in .xlsx / tên tệp phải có đuôi .xlsx",

@@ -47,10 +47,10 @@ def _lnob(env: dict, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_submission_triggers_ingest_and_nightly_build_publishes(prefect_stack, tmp_path):
-    from pipeline.synthetic import write_synthetic_review
     from store.publish import current_version
     from store.registry import Registry
     from store.settings import load_settings
+    from synthetic.review import write_synthetic_review
 
     env = prefect_stack["env"]
     generated = write_synthetic_review(tmp_path / "data", 2024, districts=["001"], seed=11, scale=0.05)

@@ -368,7 +368,7 @@ def section_rates(ctx: ReportContext) -> str:
     rows = [{**r, "unit_name": ctx.names.name(r["year"], r["level"], r["unit_code"])}
             for r in rows_frame.iter_rows(named=True)]
     years = sorted({r["year"] for r in rows})
-    from pipeline import charts
+    from documents import charts
 
     body = [note, _reform_note(rows_frame)]
     if scope.national:
@@ -436,7 +436,7 @@ def section_ethnicity(ctx: ReportContext) -> str:
         keys = [(code, ctx.year) for code in scope.unit_codes]
         categories = [ctx.names.name(ctx.year, scope.level, code) for code in scope.unit_codes]
     ctx.progress("vẽ biểu đồ dân tộc / drawing the ethnic-group chart")
-    from pipeline import charts
+    from documents import charts
 
     def values(group: str, column: str) -> list:
         return [cell.get((code, group, year), {}).get(column) for code, year in keys]
@@ -490,7 +490,7 @@ def section_provinces(ctx: ReportContext) -> str:
                      "region_name": ctx.names.name(ctx.year, "region", r["region_key"]) if r.get("region_key")
                      else None})
     ctx.progress("vẽ biểu đồ xếp hạng tỉnh / drawing the province ranking")
-    from pipeline import charts
+    from documents import charts
 
     svg = charts.horizontal_bars(
         "fig-provinces", f"Tỷ lệ hộ nghèo và cận nghèo theo tỉnh, {ctx.year} (%) / By province (%)",
@@ -537,7 +537,7 @@ def section_deprivation(ctx: ReportContext) -> str:
              "indicator": ind, "label_vi": INDICATOR_LABELS[ind][0], "label_en": INDICATOR_LABELS[ind][1]}
             for code in units for ind in INDICATOR_IDS]
     ctx.progress("vẽ biểu đồ thiếu hụt / drawing the deprivation profile")
-    from pipeline import charts
+    from documents import charts
 
     labels = [f"{ind} {INDICATOR_LABELS[ind][0]}" for ind in INDICATOR_IDS]
     if scope.national:
@@ -629,7 +629,7 @@ def section_exits(ctx: ReportContext) -> str:
     summary_rows = [{**r, "status_name": _both(STATUS_KIND_LABELS, r["status_kind"])}
                     for r in summary.iter_rows(named=True)]
     ctx.progress("vẽ biểu đồ ứng viên thoát / drawing the exit-candidate chart")
-    from pipeline import charts
+    from documents import charts
 
     svg = charts.grouped_bars(
         "fig-exits", f"Đơn vị trong danh sách theo kết luận, {ctx.year} / Listed units by verdict",
@@ -759,7 +759,7 @@ def _coverage_part(ctx: ReportContext) -> str:
     body = heading
     if rows:
         ctx.progress("vẽ biểu đồ mức độ nộp báo cáo / drawing the coverage chart")
-        from pipeline import charts
+        from documents import charts
 
         svg = charts.horizontal_bars(
             "fig-coverage", f"Tỷ lệ xã đã nộp số liệu, {ctx.year} (%) / Communes submitted (%)",

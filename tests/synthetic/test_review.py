@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.synthetic import write_synthetic_review, write_synthetic_staging
 from schemas.contracts import AREA_SUMMARY, HOUSEHOLD, INDICATOR_IDS
 from schemas.standards import income_lines
+from synthetic.review import write_synthetic_review, write_synthetic_staging
 
 SMALL = 0.03          # 3 % of the realistic number of households: a province in about a second
 HA_GIANG, THAI_BINH = "02", "34"
@@ -264,7 +264,7 @@ def test_vietnamese_headers_use_the_contract_labels(tmp_path):
 def test_every_ethnic_code_of_the_profiles_is_a_2008_code_and_every_province_has_a_profile():
     from schemas.ethnicity import ethnic_groups
     from schemas.geography import units_at
-    from transforms.synthetic_households import PROVINCE_PROFILES
+    from synthetic.households import PROVINCE_PROFILES
 
     codes = set(ethnic_groups()["code"].to_list())
     for province, profile in PROVINCE_PROFILES.items():

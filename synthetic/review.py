@@ -27,7 +27,7 @@ import polars as pl
 
 from schemas import geography
 from schemas.contracts import AREA_SUMMARY, HOUSEHOLD
-from transforms.synthetic_households import (
+from synthetic.households import (
     NATIONAL_HOUSEHOLDS,
     generate_households,
     roll_up_summary,

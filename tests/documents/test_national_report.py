@@ -257,7 +257,7 @@ def published(tmp_path_factory):
 @pytest.fixture(scope="module")
 def built(published, tmp_path_factory):
     """One report built from the small marts, read by every test that only looks at it."""
-    from pipeline.report import write_report
+    from documents.national_report import write_report
 
     settings, version = published
     out = write_report(settings, tmp_path_factory.mktemp("report") / "report.html")
@@ -337,7 +337,7 @@ def test_target_progress_shows_the_national_targets_of_the_year(built):
 
 
 def test_without_national_figures_the_known_provinces_are_shown_and_the_gap_is_said(settings, tmp_path):
-    from pipeline.report import write_report
+    from documents.national_report import write_report
 
     publish_marts(settings, reported_provinces=("02",))
     document = ReportDocument(write_report(settings, tmp_path / "r.html").read_text(encoding="utf-8"))
@@ -366,7 +366,7 @@ def test_the_report_loads_nothing_from_the_network(built):
 
 
 def test_missing_marts_are_said_not_fatal(settings, tmp_path):
-    from pipeline.report import write_report
+    from documents.national_report import write_report
 
     publish_marts(settings, skip=("deprivation_by_area", "reconciliation", "exit_candidates", "target_progress"))
     document = ReportDocument(write_report(settings, tmp_path / "r.html").read_text(encoding="utf-8"))
@@ -376,7 +376,7 @@ def test_missing_marts_are_said_not_fatal(settings, tmp_path):
 
 
 def test_with_nothing_published_the_report_still_says_so(settings, tmp_path):
-    from pipeline.report import write_report
+    from documents.national_report import write_report
 
     document = ReportDocument(write_report(settings, tmp_path / "r.html").read_text(encoding="utf-8"))
     assert "poverty_by_area" in document.missing
@@ -384,7 +384,7 @@ def test_with_nothing_published_the_report_still_says_so(settings, tmp_path):
 
 
 def test_report_year_picks_the_ranking_year(settings, tmp_path):
-    from pipeline.report import write_report
+    from documents.national_report import write_report
 
     publish_marts(settings)
     document = ReportDocument(write_report(settings, tmp_path / "r.html", year=2022).read_text(encoding="utf-8"))
@@ -392,7 +392,7 @@ def test_report_year_picks_the_ranking_year(settings, tmp_path):
 
 
 def test_the_same_marts_give_the_same_report(published, built, tmp_path):
-    from pipeline.report import write_report
+    from documents.national_report import write_report
 
     settings, _version = published
     _v, first, _document = built
@@ -401,7 +401,7 @@ def test_the_same_marts_give_the_same_report(published, built, tmp_path):
 
 
 def test_a_year_the_marts_do_not_hold_is_refused(settings, tmp_path):
-    from pipeline.report import write_report
+    from documents.national_report import write_report
 
     publish_marts(settings)
     with pytest.raises(ValueError, match="2030"):
@@ -440,11 +440,11 @@ def test_report_renders_in_headless_chromium_without_console_errors(built, tmp_p
 
 def test_report_builds_from_marts_built_by_the_pipeline(tmp_path):
     """The real path: synthetic review files for one district, submitted, built, published, reported."""
+    from documents.national_report import write_report
     from pipeline.build import build_marts
     from pipeline.ingest import submit
-    from pipeline.report import write_report
-    from pipeline.synthetic import write_synthetic_review
     from schemas.geography import review_date, units_at
+    from synthetic.review import write_synthetic_review
 
     settings = load_settings(tmp_path / "home")
     district = units_at("district", review_date(2024)).filter(pl.col("province_code") == "02")["unit_code"].sort()[0]
@@ -466,7 +466,7 @@ def test_report_builds_from_marts_built_by_the_pipeline(tmp_path):
 
 
 def test_rates_over_the_2025_reform_say_that_codes_and_regions_changed_territory():
-    from pipeline.report import _reform_note
+    from documents.national_report import _reform_note
 
     rows = pl.DataFrame({"year": [2024, 2025], "geography_version": ["GSO-2025-01-04", "QD19-2025"]})
     assert 'data-note="reform"' in _reform_note(rows) and "restated" in _reform_note(rows)

@@ -16,8 +16,8 @@ from xml.etree import ElementTree
 import polars as pl
 import pytest
 
+from documents.excel_templates import DATA_SHEET, INSTRUCTIONS_SHEET, LISTS_SHEET, write_template
 from pipeline.parse import parse_file
-from pipeline.templates import DATA_SHEET, INSTRUCTIONS_SHEET, LISTS_SHEET, write_template
 from schemas.contracts import INDICATOR_IDS, contract_for
 from schemas.geography import REFORM_DATE, review_date, units_at
 from store.settings import load_settings

@@ -1,0 +1,106 @@
+"""The demo: one review season, end to end, on generated data (see `synthetic/demo_season.py`).
+
+Generate, submit (good and broken files), validate in batches, build, evaluate, publish, report.
+Re-running the demo is idempotent: the same files are recognised as already submitted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from synthetic.demo_season import (
+    YEARS,
+    Say,
+    attributes_file,
+    broken_copy,
+    deliberately_broken,
+    generate_season,
+)
+
+BATCH = 200
+
+
+@dataclass
+class DemoResult:
+    data_dir: Path
+    submitted: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    broken: list[dict] = field(default_factory=list)
+    superseding: dict | None = None
+    version: str | None = None
+    marts_path: Path | None = None
+    report_path: Path | None = None
+    seconds: float = 0.0
+
+
+def run_demo(settings, data_dir: Path, say: Say = print) -> DemoResult:
+    """Generate, submit (good and broken files), validate in batches, build, evaluate, publish, report."""
+    from documents.national_report import write_report
+    from pipeline.build import build_marts
+    from pipeline.exits import load_shipped_lists
+    from pipeline.ingest import drain_pending, submit
+    from store.registry import Registry
+
+    started = time.monotonic()
+    result = DemoResult(data_dir=data_dir)
+    registry = Registry(settings.database_url)
+    files = generate_season(data_dir, say)
+
+    say(f"submitting {len(files)} files (kept in landing/, recorded, validated in batches of {BATCH}) …")
+    verdicts: dict[str, dict] = {}
+    for root, generated in files:
+        verdict = submit(settings, root / generated.path, level=generated.level, unit_code=generated.unit,
+                         year=generated.year, kind=generated.kind, submitter="lnob demo", registry=registry,
+                         validate=False)
+        verdicts[verdict["submission_id"]] = verdict
+    for year in YEARS:
+        attributes, _ = attributes_file(data_dir, year)
+        table = pl.read_csv(attributes, schema_overrides={"unit_code": pl.String})
+        for district_code in table["unit_code"]:
+            one = attributes.with_name(f"{district_code}.csv")
+            table.filter(pl.col("unit_code") == district_code).write_csv(one)
+            verdict = submit(settings, one, level="district", unit_code=district_code, year=year,
+                             kind="area_attributes", submitter="lnob demo", registry=registry, validate=False)
+            verdicts[verdict["submission_id"]] = verdict
+    already = sum(v["duplicate"] for v in verdicts.values())
+    drained = drain_pending(settings, batch_size=BATCH, registry=registry)
+    verdicts.update({v["submission_id"]: v for v in drained})
+    statuses = [v["status"] for v in verdicts.values()]
+    result.submitted = len(verdicts)
+    result.accepted, result.rejected = statuses.count("accepted"), statuses.count("rejected")
+    say(f"  {result.submitted} submissions: {result.accepted} accepted, {result.rejected} rejected, "
+        f"{statuses.count('superseded')} superseded since; {len(drained)} validated in this run, "
+        f"{already} already submitted before")
+
+    last = YEARS[-1]
+    commune_file = next(root / f.path for root, f in files
+                        if f.level == "commune" and f.year == last and f.format == "csv")
+    district_file = next(root / f.path for root, f in files if f.level == "district" and f.year == last)
+    say("submitting deliberately broken files …")
+    for case in deliberately_broken(data_dir, commune_file, district_file):
+        verdict = submit(settings, case["path"], level=case["level"], unit_code=case["unit"], year=case["year"],
+                         submitter="lnob demo", registry=registry)
+        result.broken.append({**case, "verdict": verdict})
+
+    say("a commune resubmits a corrected file …")
+    corrected = broken_copy(commune_file, data_dir / "corrected" / commune_file.name,
+                             lambda rows: rows[0].update(village=(rows[0].get("village") or "") + " (sửa)"))
+    result.superseding = submit(settings, corrected, level="commune", unit_code=commune_file.stem, year=last,
+                                kind="household", submitter="lnob demo", registry=registry)
+
+    say("loading the status lists shipped with lnob (Decision 353, 576, 1535) …")
+    load_shipped_lists(settings)
+
+    say("the nightly build: classify, reconcile, roll up, exit candidates, targets, publish …")
+    built = build_marts(settings, registry=registry, progress=lambda line: say("  " + line))
+    result.version, result.marts_path = built.version, built.path
+    say("writing the national report …")
+    result.report_path = write_report(settings, settings.home / "report.html",
+                                      progress=lambda line: say("  " + line))
+    result.seconds = time.monotonic() - started
+    return result

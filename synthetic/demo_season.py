@@ -1,0 +1,107 @@
+"""The demo's review season: which files are generated, and which are broken on purpose.
+
+Hà Giang (02) sends its full household lists (every commune), its districts and the province their
+summaries; every other province sends only its province summary. So the national and regional
+figures exist, and every row says where its numbers came from (`source_level`) and how complete they
+are. A few files are broken on purpose to show what a submitter is told; one commune resubmits a
+corrected file to show supersession. `lnob/demo.py` submits them and runs the night.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+DETAIL_PROVINCE = "02"          # Hà Giang: mountainous, mostly minority, seven poor districts (Decision 353)
+YEARS = (2023, 2024)
+DETAIL_SCALE = 0.2              # share of Hà Giang's real household count generated
+SUMMARY_SCALE = 0.01            # the rest of the country only feeds province summaries
+SEED = 7
+
+Say = Callable[[str], None]
+
+
+def generate_season(data_dir: Path, say: Say) -> list:
+    from schemas.geography import review_date, units_at
+    from synthetic.review import write_synthetic_review
+
+    files = []
+    for year in YEARS:
+        say(f"generating {year}: Hà Giang in household detail …")
+        detail = write_synthetic_review(data_dir / "detail", year, provinces=[DETAIL_PROVINCE], seed=SEED,
+                                        scale=DETAIL_SCALE, xlsx=False)
+        files += [(data_dir / "detail", f) for f in detail.files]
+        others = [code for code in units_at("province", review_date(year))["unit_code"].to_list()
+                  if code != DETAIL_PROVINCE]
+        say(f"generating {year}: {len(others)} other provinces as province summaries …")
+        rest = write_synthetic_review(data_dir / "summaries", year, provinces=others, seed=SEED,
+                                      scale=SUMMARY_SCALE, levels=("province",))
+        files += [(data_dir / "summaries", f) for f in rest.files if f.level == "province"]
+        say(f"  {detail.households + rest.households:,} households generated")
+    return files
+
+
+def attributes_file(data_dir: Path, year: int) -> tuple[Path, list[str]]:
+    """Facts the poor-district criteria need that household lists cannot give, one row per district."""
+    from schemas.geography import review_date, units_at
+
+    districts = units_at("district", review_date(year)).filter(pl.col("province_code") == DETAIL_PROVINCE)
+    codes = districts["unit_code"].sort().to_list()
+    frame = pl.DataFrame({
+        "unit_code": codes,
+        "is_mountainous_highland_or_border": [True] * len(codes),
+        "new_rural_recognised": [False] * len(codes),
+        "income_per_capita_year": [30_000_000.0 + 1_000_000.0 * i for i in range(len(codes))],
+    })
+    path = data_dir / "attributes" / f"{year}" / "district-attributes.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(path)
+    return path, codes
+
+
+def broken_copy(source: Path, target: Path, breakage: Callable[[list[dict]], None]) -> Path:
+    rows = list(csv.DictReader(io.StringIO(source.read_text(encoding="utf-8"))))
+    breakage(rows)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(buffer.getvalue(), encoding="utf-8")
+    return target
+
+
+def deliberately_broken(data_dir: Path, commune_file: Path, district_file: Path) -> list[dict]:
+    """Files a statistician might really send, each wrong in a way lnob must locate and explain."""
+    broken_dir = data_dir / "broken"
+
+    def bad_households(rows: list[dict]) -> None:
+        rows[2]["household_size"] = "0"
+        rows[4]["head_ethnicity_code"] = "55"
+        rows[6]["income_per_capita_month"] = "1.500,5,0"
+
+    def poor_above_total(rows: list[dict]) -> None:
+        row = next(r for r in rows if r["households_total"] not in ("", "0"))
+        row["households_poor"] = str(int(row["households_total"]) + 5)
+
+    garbage = broken_dir / "bao-cao.xlsx"
+    garbage.parent.mkdir(parents=True, exist_ok=True)
+    garbage.write_bytes(bytes(range(256)) * 8)
+    unit = commune_file.stem
+    district = district_file.stem
+    return [
+        {"what": "household list with impossible values", "path": broken_copy(
+            commune_file, broken_dir / f"{unit}-bad.csv", bad_households),
+         "level": "commune", "unit": unit, "year": YEARS[-1]},
+        {"what": "district summary with more poor than households", "path": broken_copy(
+            district_file, broken_dir / f"{district}-bad.csv", poor_above_total),
+         "level": "district", "unit": district, "year": YEARS[-1]},
+        {"what": "a file that is not a workbook", "path": garbage, "level": "commune", "unit": unit,
+         "year": YEARS[-1]},
+        {"what": "a district submission after districts were abolished (2025-07-01)", "path": district_file,
+         "level": "district", "unit": district, "year": 2025},
+    ]
