@@ -4,7 +4,7 @@ from pathlib import Path
 
 from schemas.dictionary import render
 
-DICTIONARY = Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md"
+DICTIONARY = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
 
 
 def test_data_dictionary_is_current():
