@@ -15,6 +15,7 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
+from schemas.vocabulary import RECEIVED, STATUS_WORDS
 from store.zones import temporary_beside
 
 # rule id → (severity, Vietnamese, English)
@@ -168,14 +169,11 @@ def write_json_report(path: Path, report: dict) -> Path:
     return path
 
 
-_STATUS_VI = {"accepted": "ĐƯỢC CHẤP NHẬN", "rejected": "BỊ TỪ CHỐI", "superseded": "ĐÃ ĐƯỢC THAY THẾ",
-              "received": "ĐANG CHỜ KIỂM TRA", "validating": "ĐANG KIỂM TRA"}
-
-
 def render_html(report: dict) -> str:
     """A self-contained page: verdict, then one table of findings; Vietnamese first in every cell."""
     e = html.escape
-    status = report.get("status") or "received"
+    status = report.get("status") or RECEIVED
+    status_vi, status_en = STATUS_WORDS.get(status, (status, status))
     findings = report.get("findings", [])
     rows = []
     for f in findings:
@@ -208,7 +206,7 @@ tr.error td:first-child {{ color: #a00; font-weight: bold; }} tr.warning td:firs
 p[lang=en] {{ color: #555; margin-top: .2rem; }} .verdict {{ font-size: 1.4rem; }}
 </style></head><body>
 <h1>Kết quả kiểm tra bản nộp / Submission check</h1>
-<p class="verdict">Bản nộp {_STATUS_VI.get(status, e(status))} / The submission is {e(status.upper())}
+<p class="verdict">Bản nộp {e(status_vi)} / The submission is {e(status_en)}
 {' — tệp này đã được nộp trước đó / these bytes were already submitted' if report.get('duplicate') else ''}</p>
 <table>{facts}</table>
 <h2>Tóm tắt theo quy tắc / Summary by rule</h2>

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from schemas.vocabulary import SUBMISSION_KINDS, SUBMISSION_LEVELS
+
 INDICATOR_IDS: tuple[str, ...] = tuple(f"d{i:02d}" for i in range(1, 13))
 CLASSIFICATIONS: tuple[str, ...] = ("poor", "near_poor", "average", "other")
 HOUSEHOLD_AREAS: tuple[str, ...] = ("rural", "urban")
 SUMMARY_AREAS: tuple[str, ...] = ("rural", "urban", "all")
 ETHNIC_GROUP_TOTALS: tuple[str, ...] = ("ALL", "EM")
-LEVELS: tuple[str, ...] = ("commune", "district", "province")
-KINDS: tuple[str, ...] = ("household", "area_summary", "area_attributes")
+# The submission envelope's names for the shared words (schemas/vocabulary.py).
+LEVELS: tuple[str, ...] = SUBMISSION_LEVELS
+KINDS: tuple[str, ...] = SUBMISSION_KINDS
 
 # Vietnamese spellings that submitters write for the coded values; ingest maps them to the codes.
 VALUE_ALIASES: dict[str, dict[str, str]] = {

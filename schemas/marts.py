@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from schemas.contracts import INDICATOR_IDS, INDICATOR_LABELS, Column
+from schemas.vocabulary import MART_LEVELS
 
-MART_LEVELS: tuple[str, ...] = ("commune", "district", "province", "region", "national")
 NATIONAL_CODE = "VN"
 ALL_GROUPS = "ALL"
 ETHNIC_MINORITIES = "EM"

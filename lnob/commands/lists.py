@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import date
 
-KINDS = ("poor_district", "ed_commune_coastal", "region_iii_commune", "ed_village")
+from schemas.vocabulary import LIST_KINDS
 
 DESCRIPTION = """\
 Status lists (danh sách huyện nghèo, xã đặc biệt khó khăn, thôn đặc biệt khó khăn) are data with their
@@ -53,7 +53,7 @@ def register(subparsers) -> None:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     load.add_argument("file", nargs="?", help="the list file (CSV or XLSX)")
     load.add_argument("--shipped", action="store_true", help="load the lists shipped with lnob instead of FILE")
-    load.add_argument("--kind", choices=KINDS)
+    load.add_argument("--kind", choices=LIST_KINDS)
     load.add_argument("--decision", help="decision number as written, e.g. 576/QĐ-TTg")
     load.add_argument("--effective", type=_date, help="date from which the decision takes effect (YYYY-MM-DD)")
     load.add_argument("--decision-date", type=_date, default=None,
@@ -71,7 +71,7 @@ def register(subparsers) -> None:
                               description="Units on the status lists on a date (default: today).",
                               formatter_class=argparse.RawDescriptionHelpFormatter,
                               epilog="example:\n  lnob lists show --kind ed_commune_coastal --on 2024-12-31\n")
-    show.add_argument("--kind", choices=KINDS, default=None)
+    show.add_argument("--kind", choices=LIST_KINDS, default=None)
     show.add_argument("--on", type=_date, default=None, help="the date (YYYY-MM-DD; default today)")
     show.add_argument("--json", action="store_true", help="print JSON lines")
 

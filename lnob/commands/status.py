@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from schemas.vocabulary import ACCEPTED, SUPERSEDED
+
 DESCRIPTION = """\
 Show what became of a submission: its status (received, validating, accepted, rejected,
 superseded), what it supersedes or was superseded by, and its findings in Vietnamese and
@@ -49,4 +51,4 @@ def run(args) -> int:
     if not args.json:
         for change in registry.history(record.submission_id):
             print(f"  {change.at:%Y-%m-%d %H:%M:%S} UTC  {change.status}  {change.detail or ''}")
-    return 0 if record.status in ("accepted", "superseded") else 1
+    return 0 if record.status in (ACCEPTED, SUPERSEDED) else 1

@@ -7,6 +7,9 @@ import json
 import os
 import sys
 
+# The shared words are standard-library only, so `--help` can offer them without loading anything heavy.
+from schemas.vocabulary import ACCEPTED, STATUS_WORDS, SUBMISSION_KINDS, SUBMISSION_LEVELS
+
 DESCRIPTION = """\
 Submit one file of the annual poverty review (rà soát hộ nghèo, hộ cận nghèo) for a commune,
 district or province and one review year. lnob keeps the file's bytes unchanged in the landing
@@ -37,8 +40,6 @@ examples:
   lnob submit ./bao-cao.xlsx --sheet "Biểu 01" --level province --unit 02 --year 2024 --submitter "Sở NN&MT"
 """
 
-KINDS = ("household", "area_summary", "area_attributes")
-LEVELS = ("commune", "district", "province")
 
 
 def register(subparsers) -> None:
@@ -46,11 +47,11 @@ def register(subparsers) -> None:
                                    description=DESCRIPTION, epilog=EPILOG,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", metavar="PATH", help="the file to submit")
-    parser.add_argument("--level", required=True, choices=LEVELS, help="the submitting level")
+    parser.add_argument("--level", required=True, choices=SUBMISSION_LEVELS, help="the submitting level")
     parser.add_argument("--unit", required=True, metavar="CODE",
                         help="the submitting unit's code (commune 5 digits, district 3, province 2)")
     parser.add_argument("--year", required=True, type=int, metavar="YYYY", help="the review year")
-    parser.add_argument("--kind", choices=KINDS, default=None,
+    parser.add_argument("--kind", choices=SUBMISSION_KINDS, default=None,
                         help="what the file holds (default: told from its columns)")
     parser.add_argument("--standard", default=None, metavar="ID",
                         help="poverty standard applied, e.g. nd07_2021 (default: the review year's)")
@@ -65,10 +66,7 @@ def print_verdict(verdict: dict, *, as_json: bool, limit: int = 40) -> None:
         print(json.dumps(verdict, ensure_ascii=False, default=str))
         return
     status = verdict.get("status")
-    words = {"accepted": ("ĐƯỢC CHẤP NHẬN", "accepted"), "rejected": ("BỊ TỪ CHỐI", "rejected"),
-             "superseded": ("ĐÃ BỊ THAY THẾ", "superseded"), "received": ("CHƯA KIỂM TRA XONG", "not checked yet"),
-             "validating": ("ĐANG KIỂM TRA", "being checked")}
-    vi, en = words.get(status, (status, status))
+    vi, en = STATUS_WORDS.get(status, (status, status))
     print(f"{verdict.get('submission_id') or '-'}: {vi} / {en}")
     if verdict.get("duplicate"):
         print("  Tệp này đã được nộp trước đó; không có gì thay đổi. / These bytes were already submitted; "
@@ -128,4 +126,4 @@ def run(args) -> int:
         print_verdict(verdict, as_json=args.json)
         return 0
     print_verdict(verdict, as_json=args.json)
-    return 0 if verdict["status"] == "accepted" else 1
+    return 0 if verdict["status"] == ACCEPTED else 1

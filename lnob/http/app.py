@@ -37,12 +37,10 @@ from starlette.requests import ClientDisconnect
 from lnob.http import auth, pages
 from lnob.http.refusals import Refusal, forbidden, invalid, not_found
 from lnob.http.uploads import display_name, read_upload, sniff_format, unsupported_content
+from schemas.vocabulary import FINAL_STATUSES, SUBMISSION_KINDS, SUBMISSION_LEVELS, SUBMISSION_STATUSES
 
 log = logging.getLogger("lnob.http")
 
-SUBMISSION_LEVELS = ("commune", "district", "province")
-KINDS = ("household", "area_summary", "area_attributes")
-STATUSES = ("received", "validating", "accepted", "rejected", "superseded")
 SUBMISSION_ID_PATTERN = r"^S[0-9a-f]{16}$"
 UNIT_CODE_PATTERN = r"^([0-9]{2}|[0-9]{3}|[0-9]{5})$"   # province, district, commune
 YEAR_RANGE = (2000, 2100)
@@ -75,7 +73,7 @@ VERDICT_SCHEMA = {
     "required": ["submission_id", "status", "duplicate", "level", "unit_code", "year", "kind", "content_hash",
                  "findings", "findings_total"],
     "properties": {
-        "submission_id": {"type": "string"}, "status": {"type": "string", "enum": list(STATUSES)},
+        "submission_id": {"type": "string"}, "status": {"type": "string", "enum": list(SUBMISSION_STATUSES)},
         "supersedes": {"type": ["string", "null"]}, "duplicate": {"type": "boolean"},
         "level": {"type": "string"}, "unit_code": {"type": "string"}, "year": {"type": "integer"},
         "kind": {"type": "string"}, "standard": {"type": ["string", "null"]},
@@ -97,7 +95,7 @@ UPLOAD_BODY = {
                      "description": "Submitting unit's code: province 2, district 3, commune 5 digits."},
             "year": {"type": "integer", "minimum": YEAR_RANGE[0], "maximum": YEAR_RANGE[1],
                      "description": "Review year."},
-            "kind": {"type": "string", "enum": list(KINDS)},
+            "kind": {"type": "string", "enum": list(SUBMISSION_KINDS)},
             "standard": {"type": "string", "description": "Poverty standard id; default: the year's standard."},
             "submitter": {"type": "string", "maxLength": 200, "description": "Who sends it (a name)."},
         },
@@ -124,7 +122,7 @@ def _json_value(value: Any) -> Any:
 
 def verdict_status_code(verdict: dict) -> int:
     """201 for a new decided submission, 200 for bytes submitted before, 202 when validation did not finish."""
-    if verdict.get("status") not in ("accepted", "rejected", "superseded"):
+    if verdict.get("status") not in FINAL_STATUSES:
         return 202
     return 200 if verdict.get("duplicate") else 201
 
@@ -155,9 +153,9 @@ def _check_fields(fields: dict[str, str]) -> dict[str, Any]:
         raise invalid("year", fields.get("year"), f"năm rà soát là số từ {YEAR_RANGE[0]} đến {YEAR_RANGE[1]}.",
                       f"the review year is a number from {YEAR_RANGE[0]} to {YEAR_RANGE[1]}.")
     kind = fields.get("kind", "").strip()
-    if kind not in KINDS:
-        raise invalid("kind", fields.get("kind"), f"phải là một trong {', '.join(KINDS)}.",
-                      f"must be one of {', '.join(KINDS)}.")
+    if kind not in SUBMISSION_KINDS:
+        raise invalid("kind", fields.get("kind"), f"phải là một trong {', '.join(SUBMISSION_KINDS)}.",
+                      f"must be one of {', '.join(SUBMISSION_KINDS)}.")
     standard = fields.get("standard", "").strip() or None
     if standard is not None:
         from schemas.standards import available_standards
@@ -415,8 +413,8 @@ def create_app(settings=None, *, ingest_threads: int = DEFAULT_INGEST_THREADS, w
         request: Request, credentials: Credentials,
         unit: Annotated[str | None, Query(pattern=UNIT_CODE_PATTERN, description="Submitting unit code")] = None,
         year: Annotated[int | None, Query(ge=YEAR_RANGE[0], le=YEAR_RANGE[1])] = None,
-        kind: Annotated[str | None, Query(pattern="^(" + "|".join(KINDS) + ")$")] = None,
-        status: Annotated[str | None, Query(pattern="^(" + "|".join(STATUSES) + ")$")] = None,
+        kind: Annotated[str | None, Query(pattern="^(" + "|".join(SUBMISSION_KINDS) + ")$")] = None,
+        status: Annotated[str | None, Query(pattern="^(" + "|".join(SUBMISSION_STATUSES) + ")$")] = None,
         level: Annotated[str | None, Query(pattern="^(" + "|".join(SUBMISSION_LEVELS) + ")$")] = None,
     ) -> list[dict[str, Any]]:
         caller = await read_caller(request, credentials, "submission.list")

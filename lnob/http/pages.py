@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 from string import Template
 
+from schemas.vocabulary import REJECTED, STATUS_WORDS
+
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
                            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
@@ -67,13 +69,6 @@ _FORM = Template("""<form method="post" action="/" enctype="multipart/form-data"
 LEVEL_LABELS = {"commune": "Xã / Commune", "district": "Huyện / District", "province": "Tỉnh / Province"}
 KIND_LABELS = {"household": "Danh sách hộ / Household list", "area_summary": "Tổng hợp / Review summary",
                "area_attributes": "Thông tin địa bàn / Area attributes"}
-STATUS_LABELS = {
-    "accepted": ("Đã chấp nhận", "Accepted"),
-    "rejected": ("Bị từ chối — cần sửa các lỗi dưới đây", "Rejected — fix the findings below"),
-    "received": ("Đã nhận, đang chờ kiểm tra", "Received, waiting for validation"),
-    "validating": ("Đang kiểm tra", "Being validated"),
-    "superseded": ("Đã được thay bằng bản mới hơn", "Superseded by a newer version"),
-}
 
 
 def _options(labels: dict[str, str], chosen: str | None) -> str:
@@ -137,9 +132,11 @@ def findings_table(findings: list[dict]) -> str:
 
 def verdict_page(verdict: dict, *, file_label: str, report_url: str | None) -> str:
     status = str(verdict.get("status") or "")
-    status_vi, status_en = STATUS_LABELS.get(status, (status, status))
+    status_vi, status_en = STATUS_WORDS.get(status, (status, status))
     findings = verdict.get("findings") or []
     total = verdict.get("findings_total")
+    fix = ('<p>Hãy sửa các lỗi dưới đây rồi nộp lại. <span class="en">Fix the findings below and submit '
+           "again.</span></p>" if status == REJECTED else "")
     duplicate = ('<p>Tệp này đã được nộp trước đây; đây là kết quả của lần nộp đó. '
                  '<span class="en">These bytes were submitted before; this is that submission\'s verdict.</span></p>'
                  if verdict.get("duplicate") else "")
@@ -160,7 +157,7 @@ def verdict_page(verdict: dict, *, file_label: str, report_url: str | None) -> s
         f"<dt>Loại / Kind</dt><dd>{_cell(verdict.get('kind'))}</dd>"
         f"<dt>Chuẩn / Standard</dt><dd>{_cell(verdict.get('standard'))}</dd>"
         f"<dt>SHA-256</dt><dd>{_cell(verdict.get('content_hash'))}</dd>"
-        "</dl>" + duplicate + supersedes + summary + findings_table(findings) + report + "</section>"
+        "</dl>" + fix + duplicate + supersedes + summary + findings_table(findings) + report + "</section>"
         '<h2>Nộp tệp khác <span class="en">/ Submit another file</span></h2>'
         + upload_form(level=verdict.get("level"), unit=str(verdict.get("unit_code") or ""),
                       year=str(verdict.get("year") or ""), kind=verdict.get("kind"), has_cookie=True))
