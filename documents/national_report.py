@@ -26,6 +26,7 @@ import polars as pl
 from schemas.contracts import INDICATOR_IDS, INDICATOR_LABELS
 from schemas.marts import ALL_AREAS, ALL_GROUPS, ETHNIC_MINORITIES, KINH, MARTS, NATIONAL_CODE, all_marts
 from store.settings import Settings
+from transforms.rollup import percentage
 
 Progress = Callable[[str], None]
 
@@ -737,9 +738,7 @@ def _coverage_part(ctx: ReportContext) -> str:
              pl.col("on_time_official").fill_null(False).sum().cast(pl.Int64).alias("on_time_official"),
              pl.col("findings_count").sum().cast(pl.Int64).alias("findings"),
              pl.col("warnings_count").sum().cast(pl.Int64).alias("warnings"))
-        .with_columns(pl.when(pl.col("communes_expected") > 0)
-                      .then(pl.col("communes_submitted") / pl.col("communes_expected") * 100)
-                      .otherwise(None).alias("communes_submitted_share"))
+        .with_columns(percentage("communes_submitted", "communes_expected").alias("communes_submitted_share"))
         .sort("province_code")
     )
     rows = [{**r, "unit_name": ctx.names.name(ctx.year, "province", r["province_code"])}

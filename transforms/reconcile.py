@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.rollup import CELL, SUMMARY_MEASURES
+from transforms.rollup import CELL, SUMMARY_MEASURES, percentage
 
 
 def ancestors(units: pl.DataFrame) -> pl.LazyFrame:
@@ -66,9 +66,7 @@ def reconcile(summaries: pl.LazyFrame, detail: pl.LazyFrame, units: pl.DataFrame
             "level", *CELL, "measure",
             pl.col("summary_value").cast(pl.Int64), pl.col("detail_value").cast(pl.Int64),
             difference.cast(pl.Int64).alias("difference"),
-            pl.when(pl.col("detail_value") > 0)
-            .then(difference.cast(pl.Float64) * 100.0 / pl.col("detail_value").cast(pl.Float64))
-            .otherwise(None).alias("relative_difference"),
+            percentage(difference, "detail_value").alias("relative_difference"),
             pl.col("submission_id").alias("summary_submission_id"),
             pl.col("submitting_level").alias("summary_level"),
             pl.col("submitting_unit").alias("summary_unit_code"),

@@ -445,7 +445,13 @@ def roll_up(lowest_rows: pl.LazyFrame, units: pl.DataFrame, summary_cells: pl.La
 # --- measures derived at each level ---------------------------------------------------------------------
 
 def percentage(numerator: str | pl.Expr, denominator: str | pl.Expr) -> pl.Expr:
-    """numerator / denominator × 100 from counts; null when either is unknown or the denominator is 0."""
+    """100 × numerator / denominator from counts; null when either is unknown or the denominator is 0.
+
+    The one percentage of lnob: every rate, share and relative difference calls it. It multiplies before it
+    divides because the order changes the last bit, and rates are compared to legal thresholds unrounded:
+    7 / 25 × 100 is 28.000000000000004 and 57 / 100 × 100 is 56.99999999999999, while 7 × 100 / 25 and
+    57 × 100 / 100 are exactly 28 and 57.
+    """
     top = pl.col(numerator) if isinstance(numerator, str) else numerator
     bottom = pl.col(denominator) if isinstance(denominator, str) else denominator
     return pl.when(bottom > 0).then(top.cast(pl.Float64) * 100.0 / bottom.cast(pl.Float64)).otherwise(None)
