@@ -23,6 +23,7 @@ import polars as pl
 
 from schemas.contracts import Column
 from schemas.marts import Mart
+from schemas.vocabulary import NO_CONFIRMED_RULE
 
 RULES_DIR = Path(__file__).with_name("status_rules")
 TARGETS_FILE = Path(__file__).with_name("targets.json")
@@ -165,6 +166,10 @@ class StatusRule:
     notes: tuple[str, ...] = ()
     provisional_note_vi: str | None = None
     provisional_note_en: str | None = None
+    # Whether the rule that turns criteria into a verdict is the law's own. When it is not (the poor-district
+    # scoring of Decision 36/2021 Art. 3 was never found), units get the criteria's values and the verdict
+    # `no_confirmed_rule`, never exit_candidate or entry_candidate. Defaults to "not provisional".
+    rule_confirmed: bool = True
 
     def criterion(self, criterion_id: str) -> Criterion:
         for criterion in self.criteria:
@@ -285,6 +290,7 @@ def parse_rule(document: dict[str, Any], path: Path) -> StatusRule:
         is_list=document.get("list_kind", True) is not False, path=path, notes=tuple(document.get("notes", ())),
         provisional_note_vi=document.get("provisional_note_vi"),
         provisional_note_en=document.get("provisional_note_en"),
+        rule_confirmed=bool(document.get("rule_confirmed", not document.get("provisional", False))),
     )
 
 
@@ -343,8 +349,8 @@ class Target:
     id: str
     label_vi: str
     label_en: str
-    kind: str                       # "rate_change" or "exit_share"
-    goal: dict[str, Any]
+    kind: str                       # one of TARGET_KINDS
+    goal: dict[str, Any] | None     # None: an indicator, reported and never judged
     levels: tuple[str, ...]
     source: dict[str, Any]
     confirmed: bool
@@ -358,12 +364,16 @@ class Targets:
     period_from: int
     period_to: int
     targets: tuple[Target, ...]
+    published_baseline: dict[str, Any] | None = None   # the ministry's start-of-period figure, for reference
 
     def target(self, target_id: str) -> Target:
         for target in self.targets:
             if target.id == target_id:
                 return target
         raise KeyError(target_id)
+
+
+TARGET_KINDS: tuple[str, ...] = ("rate_change", "list_rate_change", "count_change", "exit_share")
 
 
 def load_targets(path: Path | None = None) -> Targets:
@@ -376,9 +386,10 @@ def load_targets(path: Path | None = None) -> Targets:
         for key in ("id", "label_vi", "label_en", "kind", "goal", "source", "confirmed"):
             if key not in raw:
                 raise RuleFileError(f"{path.name}: target {raw.get('id')!r} lacks {key!r}")
-        if raw["kind"] not in ("rate_change", "exit_share"):
+        if raw["kind"] not in TARGET_KINDS:
             raise RuleFileError(f"{path.name}: target {raw['id']!r} has unknown kind {raw['kind']!r}")
-        if raw["goal"].get("comparison") not in COMPARISONS:
+        # "goal": null marks an indicator reported beside the targets, never judged
+        if raw["goal"] is not None and raw["goal"].get("comparison") not in COMPARISONS:
             raise RuleFileError(f"{path.name}: target {raw['id']!r} goal comparison must be one of "
                                 f"{', '.join(COMPARISONS)}")
         details = {k: v for k, v in raw.items()
@@ -388,7 +399,7 @@ def load_targets(path: Path | None = None) -> Targets:
                               details))
     period = document["period"]
     return Targets(document["programme"], int(document["baseline_year"]), int(period["from"]), int(period["to"]),
-                   tuple(targets))
+                   tuple(targets), document.get("published_baseline"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,7 +427,10 @@ EXIT_CANDIDATES = Mart(
     columns=(
         *_KEY_COLUMNS, *_UNIT_COLUMNS,
         Column("verdict", pl.String, "Kết luận", "Verdict",
-               allowed=(EXIT_CANDIDATE, REMAINS, INSUFFICIENT)),
+               allowed=(EXIT_CANDIDATE, REMAINS, INSUFFICIENT, NO_CONFIRMED_RULE),
+               description="no_confirmed_rule: the list's criteria are shown in exit_criteria, but no confirmed "
+                           "legal rule turns them into a verdict (the poor-district scoring of Decision 36/2021 "
+                           "Art. 3 was never found)"),
         Column("depends_on_unconfirmed", pl.Boolean, "Phụ thuộc ngưỡng chưa xác nhận",
                "Verdict depends on an unconfirmed threshold or a provisional rule"),
         Column("provisional_rule", pl.Boolean, "Quy tắc tạm thời", "Provisional rule"),
@@ -494,7 +508,10 @@ TARGET_PROGRESS = Mart(
         Column("level", pl.String, "Cấp", "Level", allowed=("national", "province")),
         Column("unit_code", pl.String, "Mã đơn vị", "Unit code", description="VN for national"),
         Column("basis", pl.String, "Cơ sở", "Basis",
-               allowed=("review_figures", "recognised_by_decision", "exit_candidates")),
+               allowed=("review_figures", "recognised_by_decision", "projected_with_exit_candidates"),
+               description="review_figures for rates and counts; for list exits, recognised_by_decision (removals "
+                           "by decision) and projected_with_exit_candidates (those plus this year's exit "
+                           "candidates), never mixed"),
         Column("label_vi", pl.String, "Mục tiêu", "Target (Vietnamese)"),
         Column("label_en", pl.String, "Mục tiêu (tiếng Anh)", "Target (English)"),
         Column("baseline_year", pl.Int64, "Năm gốc", "Baseline year"),
@@ -504,13 +521,23 @@ TARGET_PROGRESS = Mart(
                "Average decrease per year (percentage points)"),
         Column("numerator", pl.Int64, "Tử số", "Numerator"),
         Column("denominator", pl.Int64, "Mẫu số", "Denominator"),
+        Column("units_expected", pl.Int64, "Số đơn vị của danh sách", "Listed units",
+               description="For a rate over a status list's units: the units on the list at the start of the "
+                           "period"),
+        Column("units_with_figures", pl.Int64, "Số đơn vị có số liệu", "Listed units with figures"),
         Column("goal", pl.Float64, "Mục tiêu", "Goal"),
         Column("goal_comparison", pl.String, "So sánh với mục tiêu", "Goal comparison"),
         Column("goal_text", pl.String, "Mục tiêu (chữ)", "Goal as stated"),
         Column("expected_by_year", pl.Float64, "Mức cần đạt đến năm này", "Expected by this year"),
-        Column("status", pl.String, "Tình trạng", "Status", allowed=("on_track", "off_track", "insufficient_data")),
+        Column("status", pl.String, "Tình trạng", "Status",
+               allowed=("on_track", "off_track", "insufficient_data", "not_judged"),
+               description="A national goal is judged on the national row only: other rows show their unit's "
+                           "contribution (not_judged), as do indicators and years after the programme period"),
         Column("on_track", pl.Boolean, "Đúng tiến độ", "On track"),
         Column("confirmed", pl.Boolean, "Mục tiêu đã xác nhận", "Target confirmed"),
+        Column("provisional", pl.Boolean, "Dựa trên quy tắc tạm thời", "Rests on a provisional rule",
+               nullable=False),
+        Column("partial_list", pl.Boolean, "Danh sách chưa đầy đủ", "Rests on a partial list", nullable=False),
         Column("source", pl.String, "Nguồn số liệu", "Where the figure came from"),
         Column("note", pl.String, "Ghi chú", "Note"),
     ),

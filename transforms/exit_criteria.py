@@ -37,6 +37,7 @@ from schemas.rules import (
     Criterion,
     StatusRule,
 )
+from schemas.vocabulary import NO_CONFIRMED_RULE
 from transforms.rollup import known_row_sum
 
 ALL_GROUPS, ETHNIC_MINORITIES, ALL_AREAS = "ALL", "EM", "all"
@@ -474,9 +475,12 @@ def evaluate_status(measures: pl.LazyFrame, members: pl.LazyFrame, kind: str, ru
             pl.lit(rule.provisional).alias("provisional_rule"),
         ]
 
-    on_list_verdict = (pl.when(pl.col("__score") == 1).then(pl.lit(REMAINS))
+    # Under a rule that is not the law's own, the criteria's values are shown but no verdict is drawn from them.
+    on_list_verdict = (pl.lit(NO_CONFIRMED_RULE) if not rule.rule_confirmed else
+                       pl.when(pl.col("__score") == 1).then(pl.lit(REMAINS))
                        .when(pl.col("__score") == 0).then(pl.lit(EXIT_CANDIDATE))
                        .otherwise(pl.lit(INSUFFICIENT)))
+    is_entry_candidate = ~pl.col("on_list") & (pl.col("__score") == 1) & pl.lit(rule.rule_confirmed)
     exit_rows = classified.filter(pl.col("on_list")).select(
         *verdict_columns(on_list_verdict),
         _ids_where(rule, NOT_MET).alias("criteria_not_met"),
@@ -486,13 +490,13 @@ def evaluate_status(measures: pl.LazyFrame, members: pl.LazyFrame, kind: str, ru
         _source_submissions("poverty_submissions", "attribute_submissions").alias("source_submissions"),
         pl.lit(f"schemas/status_rules/{rule.path.name}").alias("rule_file"),
     )
-    entry_rows = classified.filter(~pl.col("on_list") & (pl.col("__score") == 1)).select(
+    entry_rows = classified.filter(is_entry_candidate).select(
         *verdict_columns(pl.lit(ENTRY_CANDIDATE)),
         _source_submissions("poverty_submissions", "attribute_submissions").alias("source_submissions"),
         pl.lit(f"schemas/status_rules/{rule.path.name}").alias("rule_file"),
     )
     criteria = _criteria_long(
-        flagged.filter(pl.col("on_list") | (pl.col("__score") == 1)), rule
+        flagged.filter(pl.col("on_list") | is_entry_candidate), rule
     ).join(flagged.select("unit_code", "village", "on_list"), on=["unit_code", "village"], how="left")
     missing_rows = _missing_members(missing, year, rule)
     status = pl.lit(kind).alias("status_kind")
@@ -521,7 +525,8 @@ def _missing_members(missing: pl.LazyFrame, year: int, rule: StatusRule) -> _Mis
     exit_rows = base.select(
         *UNIT_KEY, pl.lit(None, dtype=pl.String).alias("unit_name"),
         pl.lit(None, dtype=pl.String).alias("province_code"), pl.lit(None, dtype=pl.String).alias("region_key"),
-        pl.lit(INSUFFICIENT).alias("verdict"), depends.alias("depends_on_unconfirmed"),
+        pl.lit(INSUFFICIENT if rule.rule_confirmed else NO_CONFIRMED_RULE).alias("verdict"),
+        depends.alias("depends_on_unconfirmed"),
         pl.lit(rule.provisional).alias("provisional_rule"),
         pl.lit("").alias("criteria_not_met"),
         pl.lit(",".join(c.id for c in rule.criteria if c.role == "rule" and not c.applies_when))

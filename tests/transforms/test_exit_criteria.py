@@ -347,17 +347,30 @@ def test_village_without_grid_electricity_for_more_than_30_percent():
 # Poor districts: provisional rule, indicators only
 
 
-def test_poor_district_verdicts_always_say_they_depend_on_the_unconfirmed_scoring():
-    exits, _, criteria = evaluate("poor_district", [
+def test_no_poor_district_is_an_exit_candidate_without_a_confirmed_scoring_rule():
+    # 20 % poor + near-poor: the old 30 % placeholder called this an exit candidate; A Lưới exited at about 40 %
+    exits, entries, criteria = evaluate("poor_district", [
         unit("001", level="district", total=1000, poor=100, near_poor=100, new_rural_recognised=False,
-             income_per_capita_year=20_000_000.0, is_mountainous_highland_or_border=True)])
-    assert verdict(exits, "001") == "exit_candidate"
-    assert exits["depends_on_unconfirmed"].item() is True
-    assert exits["provisional_rule"].item() is True
-    indicators = criteria.filter(pl.col("role") == "indicator")
+             income_per_capita_year=20_000_000.0, is_mountainous_highland_or_border=True),
+        unit("002", level="district", total=1000, poor=300, near_poor=150, new_rural_recognised=False),
+        unit("003", level="district", total=1000, poor=10, near_poor=10, new_rural_recognised=False)],
+        listed=["001", "002"])
+    assert verdict(exits, "001") == verdict(exits, "002") == "no_confirmed_rule"
+    assert entries.is_empty()
+    assert exits["depends_on_unconfirmed"].all() and exits["provisional_rule"].all()
+    # the criteria's values are still shown
+    rate = criteria.filter(pl.col("unit_code") == "001", pl.col("criterion_id") == "poor_near_poor_rate")
+    assert rate["value"].item() == 20.0 and rate["outcome"].item() == "reported"
+    indicators = criteria.filter(pl.col("role") == "indicator", pl.col("unit_code") == "001")
     assert dict(indicators.select("criterion_id", "outcome").iter_rows()) == {
-        "commune_development_level": "insufficient_data", "income_per_capita": "reported",
-        "mountainous_highland_border": "reported"}
+        "poor_near_poor_rate": "reported", "commune_development_level": "insufficient_data",
+        "income_per_capita": "reported", "mountainous_highland_border": "reported"}
+
+
+def test_a_listed_poor_district_without_figures_also_gets_no_verdict():
+    exits, _, _ = evaluate("poor_district", [unit("001", level="district", total=1000, poor=100)],
+                           listed=["001", "009"])
+    assert verdict(exits, "009") == "no_confirmed_rule"
 
 
 def test_operators_can_replace_the_poor_district_rule_with_a_score_without_code_changes(tmp_path: Path):
@@ -370,6 +383,7 @@ def test_operators_can_replace_the_poor_district_rule_with_a_score_without_code_
          "citation": {"decision": "X"}, "confirmed": True},
     ]
     document["provisional"] = False
+    document["rule_confirmed"] = True      # the operator's file is the official scoring: verdicts come back
     document["entry_rule"] = {"score": {"cutoff": 50, "items": [{"criterion": "rate_40", "points": 30},
                                                                  {"criterion": "income_low", "points": 20}]}}
     path = tmp_path / "poor_district.json"
