@@ -30,7 +30,7 @@ from transforms.rollup import percentage
 
 Progress = Callable[[str], None]
 
-# Marts the report reads; the last three (schemas.rules.EXIT_MARTS) sit beside the poverty marts.
+# Marts the report reads; the last three (schemas.marts.EXIT_MARTS) sit beside the poverty marts.
 ALL_MARTS = all_marts()
 REPORT_MARTS: tuple[str, ...] = (
     "poverty_by_area", "poverty_by_ethnicity", "deprivation_by_area", "submission_coverage", "reconciliation",

@@ -28,7 +28,17 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from schemas.contracts import INDICATOR_IDS, INDICATOR_LABELS, Column
-from schemas.vocabulary import MART_LEVELS
+from schemas.vocabulary import (
+    COMPARISONS,
+    ENTRY_CANDIDATE,
+    EXIT_VERDICTS,
+    INSUFFICIENT,
+    LIST_KINDS,
+    MART_LEVELS,
+    MET,
+    NOT_MET,
+    REPORTED,
+)
 
 NATIONAL_CODE = "VN"
 ALL_GROUPS = "ALL"
@@ -37,7 +47,7 @@ KINH = "01"
 ALL_AREAS = "all"
 CLASSIFICATIONS: tuple[str, ...] = ("poor", "near_poor", "average", "not_poor", "other")
 
-# Decision 24/2021 Art. 7 (domain.md §4.4): "before 15 November" (preliminary) and "before 20 December"
+# Decision 24/2021 Art. 7 (docs/legal-basis.md#review-scope-and-calendar): "before 15 November" (preliminary) and "before 20 December"
 # (official). "Before" is read strictly: a submission received on the 15th / 20th (Vietnam time) is late.
 DEADLINE_PRELIMINARY: tuple[int, int] = (11, 15)
 DEADLINE_OFFICIAL: tuple[int, int] = (12, 20)
@@ -335,6 +345,150 @@ MARTS: dict[str, Mart] = {m.name: m for m in (
 )}
 
 
+# exit and target marts -------------------------------------------------------------------------------
+# Built from the status rules and targets of schemas/rules.py; their words come from schemas/vocabulary.py.
+
+_KEY_COLUMNS = (
+    Column("year", pl.Int64, "Năm rà soát", "Review year"),
+    Column("status_kind", pl.String, "Loại danh sách", "Status kind", allowed=LIST_KINDS),
+    Column("level", pl.String, "Cấp", "Level", description="commune, district or village"),
+    Column("unit_code", pl.String, "Mã đơn vị", "Unit code", code_width=(3, 5)),
+    Column("village", pl.String, "Thôn", "Village", description="Set for ed_village rows; empty otherwise"),
+)
+_UNIT_COLUMNS = (
+    Column("unit_name", pl.String, "Tên đơn vị", "Unit name"),
+    Column("province_code", pl.String, "Mã tỉnh", "Province code", code_width=2),
+    Column("region_key", pl.String, "Vùng", "Region"),
+)
+
+EXIT_CANDIDATES = Mart(
+    sort_key=("year", "status_kind", "unit_code", "village"),
+    name="exit_candidates",
+    grain="one row per year × status kind × unit on the list at the review date",
+    label_vi="Đơn vị đề xuất thoát khỏi danh sách", label_en="Exit candidates",
+    columns=(
+        *_KEY_COLUMNS, *_UNIT_COLUMNS,
+        Column("verdict", pl.String, "Kết luận", "Verdict",
+               allowed=EXIT_VERDICTS,
+               description="no_confirmed_rule: the list's criteria are shown in exit_criteria, but no confirmed "
+                           "legal rule turns them into a verdict (the poor-district scoring of Decision 36/2021 "
+                           "Art. 3 was never found)"),
+        Column("depends_on_unconfirmed", pl.Boolean, "Phụ thuộc ngưỡng chưa xác nhận",
+               "Verdict depends on an unconfirmed threshold or a provisional rule"),
+        Column("provisional_rule", pl.Boolean, "Quy tắc tạm thời", "Provisional rule"),
+        Column("criteria_not_met", pl.String, "Tiêu chí không đạt", "Criteria not met",
+               description="Comma-separated criterion ids (details in exit_criteria)"),
+        Column("criteria_insufficient", pl.String, "Tiêu chí thiếu dữ liệu", "Criteria without data"),
+        Column("classified_as", pl.String, "Phân loại theo số liệu", "Classification from the figures",
+               description="For region_iii_commune: region_iii, region_i, region_ii, out_of_scope or "
+                           "insufficient_data (Decision 33/2020 Arts. 3–5); empty for other kinds"),
+        Column("list_decisions", pl.String, "Quyết định của danh sách", "Decisions behind the membership"),
+        Column("source_submissions", pl.String, "Bản nộp nguồn", "Source submissions",
+               description="Comma-separated submission ids the values came from"),
+        Column("rule_file", pl.String, "Tệp quy tắc", "Rule file"),
+    ),
+)
+
+ENTRY_CANDIDATES = Mart(
+    sort_key=("year", "status_kind", "unit_code", "village"),
+    name="entry_candidates",
+    grain="one row per year × status kind × unit not on the list that meets the entry criteria",
+    label_vi="Đơn vị đáp ứng tiêu chí vào danh sách", label_en="Entry candidates",
+    columns=(
+        *_KEY_COLUMNS, *_UNIT_COLUMNS,
+        Column("verdict", pl.String, "Kết luận", "Verdict", allowed=(ENTRY_CANDIDATE,)),
+        Column("depends_on_unconfirmed", pl.Boolean, "Phụ thuộc ngưỡng chưa xác nhận",
+               "Verdict depends on an unconfirmed threshold or a provisional rule"),
+        Column("provisional_rule", pl.Boolean, "Quy tắc tạm thời", "Provisional rule"),
+        Column("source_submissions", pl.String, "Bản nộp nguồn", "Source submissions"),
+        Column("rule_file", pl.String, "Tệp quy tắc", "Rule file"),
+    ),
+)
+
+EXIT_CRITERIA = Mart(
+    sort_key=("year", "status_kind", "unit_code", "village", "criterion_order"),
+    name="exit_criteria",
+    grain="one row per year × status kind × evaluated unit × criterion (units on a list, and entry candidates)",
+    label_vi="Đánh giá từng tiêu chí", label_en="Criterion-by-criterion evaluation",
+    notes=("Join to exit_candidates or entry_candidates on year, status_kind, unit_code, village.",
+           "Criteria that do not apply to the unit (a Mekong Delta variant elsewhere) have no row."),
+    columns=(
+        *_KEY_COLUMNS,
+        Column("on_list", pl.Boolean, "Có trong danh sách", "On the list at the review date"),
+        Column("criterion_id", pl.String, "Mã tiêu chí", "Criterion"),
+        Column("criterion_order", pl.Int64, "Thứ tự tiêu chí trong quy tắc", "Order of the criterion in its rule"),
+        Column("role", pl.String, "Vai trò", "Role", allowed=("rule", "indicator")),
+        Column("label_vi", pl.String, "Tiêu chí (tiếng Việt)", "Criterion (Vietnamese)"),
+        Column("label_en", pl.String, "Tiêu chí (tiếng Anh)", "Criterion (English)"),
+        Column("measure", pl.String, "Chỉ tiêu đo", "Measure"),
+        Column("value", pl.Float64, "Giá trị", "Value",
+               description="Unrounded; rates are 100 × count / count; flags are 1 (true) or 0 (false)"),
+        Column("value_text", pl.String, "Giá trị (chữ)", "Value as text"),
+        Column("comparison", pl.String, "Phép so sánh", "Comparison", allowed=tuple(COMPARISONS)),
+        Column("threshold", pl.Float64, "Ngưỡng", "Threshold", description="flags: 1 (true) or 0 (false)"),
+        Column("unit", pl.String, "Đơn vị tính", "Unit"),
+        Column("variant", pl.String, "Biến thể", "Variant", description="e.g. mekong_delta when a regional "
+               "threshold replaced the general one"),
+        Column("outcome", pl.String, "Kết quả", "Outcome", allowed=(MET, NOT_MET, INSUFFICIENT, REPORTED)),
+        Column("numerator", pl.Int64, "Tử số", "Numerator (count)"),
+        Column("denominator", pl.Int64, "Mẫu số", "Denominator (count)"),
+        Column("detail", pl.String, "Chi tiết", "Detail"),
+        Column("citation", pl.String, "Căn cứ pháp lý", "Legal citation"),
+        Column("confirmed", pl.Boolean, "Đã xác nhận", "Confirmed"),
+        Column("source_submissions", pl.String, "Bản nộp nguồn", "Source submissions"),
+    ),
+)
+
+TARGET_PROGRESS = Mart(
+    sort_key=("year", "target_id", "level", "unit_code", "basis"),
+    name="target_progress",
+    grain="one row per year × target × level × unit × basis",
+    label_vi="Tiến độ mục tiêu", label_en="Progress towards the targets",
+    columns=(
+        Column("year", pl.Int64, "Năm rà soát", "Review year"),
+        Column("target_id", pl.String, "Mã mục tiêu", "Target"),
+        Column("level", pl.String, "Cấp", "Level", allowed=("national", "province")),
+        Column("unit_code", pl.String, "Mã đơn vị", "Unit code", description="VN for national"),
+        Column("basis", pl.String, "Cơ sở", "Basis",
+               allowed=("review_figures", "recognised_by_decision", "projected_with_exit_candidates"),
+               description="review_figures for rates and counts; for list exits, recognised_by_decision (removals "
+                           "by decision) and projected_with_exit_candidates (those plus this year's exit "
+                           "candidates), never mixed"),
+        Column("label_vi", pl.String, "Mục tiêu", "Target (Vietnamese)"),
+        Column("label_en", pl.String, "Mục tiêu (tiếng Anh)", "Target (English)"),
+        Column("baseline_year", pl.Int64, "Năm gốc", "Baseline year"),
+        Column("baseline_value", pl.Float64, "Giá trị gốc", "Baseline value"),
+        Column("value", pl.Float64, "Giá trị", "Value"),
+        Column("change_per_year", pl.Float64, "Mức giảm bình quân mỗi năm (điểm %)",
+               "Average decrease per year (percentage points)"),
+        Column("numerator", pl.Int64, "Tử số", "Numerator"),
+        Column("denominator", pl.Int64, "Mẫu số", "Denominator"),
+        Column("units_expected", pl.Int64, "Số đơn vị của danh sách", "Listed units",
+               description="For a rate over a status list's units: the units on the list at the start of the "
+                           "period"),
+        Column("units_with_figures", pl.Int64, "Số đơn vị có số liệu", "Listed units with figures"),
+        Column("goal", pl.Float64, "Mục tiêu", "Goal"),
+        Column("goal_comparison", pl.String, "So sánh với mục tiêu", "Goal comparison"),
+        Column("goal_text", pl.String, "Mục tiêu (chữ)", "Goal as stated"),
+        Column("expected_by_year", pl.Float64, "Mức cần đạt đến năm này", "Expected by this year"),
+        Column("status", pl.String, "Tình trạng", "Status",
+               allowed=("on_track", "off_track", "insufficient_data", "not_judged"),
+               description="A national goal is judged on the national row only: other rows show their unit's "
+                           "contribution (not_judged), as do indicators and years after the programme period"),
+        Column("on_track", pl.Boolean, "Đúng tiến độ", "On track"),
+        Column("confirmed", pl.Boolean, "Mục tiêu đã xác nhận", "Target confirmed"),
+        Column("provisional", pl.Boolean, "Dựa trên quy tắc tạm thời", "Rests on a provisional rule",
+               nullable=False),
+        Column("partial_list", pl.Boolean, "Danh sách chưa đầy đủ", "Rests on a partial list", nullable=False),
+        Column("source", pl.String, "Nguồn số liệu", "Where the figure came from"),
+        Column("note", pl.String, "Ghi chú", "Note"),
+    ),
+)
+
+EXIT_MARTS: dict[str, Mart] = {m.name: m for m in (EXIT_CANDIDATES, EXIT_CRITERIA, ENTRY_CANDIDATES,
+                                                         TARGET_PROGRESS)}
+
+
 def mart(name: str) -> Mart:
     try:
         return MARTS[name]
@@ -343,7 +497,5 @@ def mart(name: str) -> Mart:
 
 
 def all_marts() -> dict[str, Mart]:
-    """Every published mart: the poverty marts above, then the exit and target marts of schemas.rules."""
-    from schemas.rules import EXIT_MARTS  # rules builds its layouts on this module's Mart
-
+    """Every published mart: the poverty marts, then the exit and target marts."""
     return {**MARTS, **EXIT_MARTS}

@@ -2,7 +2,7 @@
 
 Standard library only (no Polars), so the `lnob` command can offer its choices in `--help` without
 loading anything heavy, and every room (contracts, mart layouts, rules, the registry, the command line,
-the HTTP front door, the documents) takes the same spelling from here. DESIGN.md "Names" is the source.
+the HTTP front door, the documents) takes the same spelling from here. docs/architecture.md#names is the source.
 """
 
 from __future__ import annotations
@@ -32,9 +32,12 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
     SUPERSEDED: ("ĐÃ ĐƯỢC THAY BẰNG BẢN MỚI HƠN", "superseded by a newer version"),
 }
 
-# The kinds of status list (DESIGN.md "Names"); other rule files (region_i_commune, region_ii_commune)
+# The kinds of status list (docs/architecture.md#names); other rule files (region_i_commune, region_ii_commune)
 # are classifications shown beside a Region III evaluation, not lists.
 LIST_KINDS: tuple[str, ...] = ("poor_district", "ed_commune_coastal", "region_iii_commune", "ed_village")
+
+# Comparisons a criterion or a target may use, with the sign printed for people.
+COMPARISONS: dict[str, str] = {">=": "≥", ">": ">", "<": "<", "<=": "≤", "==": "="}
 
 # Outcomes of one criterion.
 MET, NOT_MET, INSUFFICIENT = "met", "not_met", "insufficient_data"

@@ -24,20 +24,18 @@ from typing import Any
 import polars as pl
 
 from schemas.contracts import INFRASTRUCTURE_ITEMS
-from schemas.rules import (
+from schemas.rules import MEASURES, Criterion, StatusRule
+from schemas.vocabulary import (
     COMPARISONS,
     ENTRY_CANDIDATE,
     EXIT_CANDIDATE,
     INSUFFICIENT,
-    MEASURES,
     MET,
+    NO_CONFIRMED_RULE,
     NOT_MET,
     REMAINS,
     REPORTED,
-    Criterion,
-    StatusRule,
 )
-from schemas.vocabulary import NO_CONFIRMED_RULE
 from transforms.rollup import known_row_sum
 
 ALL_GROUPS, ETHNIC_MINORITIES, ALL_AREAS = "ALL", "EM", "all"

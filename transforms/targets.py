@@ -27,7 +27,8 @@ from datetime import date
 
 import polars as pl
 
-from schemas.rules import TARGET_PROGRESS, StatusRule, Target, Targets
+from schemas.marts import TARGET_PROGRESS
+from schemas.rules import StatusRule, Target, Targets
 from schemas.vocabulary import EXIT_CANDIDATE
 from transforms.rollup import known_row_sum, known_sum, percentage
 
