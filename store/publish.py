@@ -104,6 +104,15 @@ def _release_build_lock(settings: Settings, version: str) -> None:
         os.close(descriptor)
 
 
+def abandon(settings: Settings, version: str) -> None:
+    """Give up a version being built (a build that failed): its folder is removed and its lock released,
+    so it never becomes current and the next build does not wait for it."""
+    building_dir = _building_dir(settings, version)
+    if building_dir.exists():
+        shutil.rmtree(building_dir)
+    _release_build_lock(settings, version)
+
+
 def _point_current_at(settings: Settings, version: str) -> None:
     temporary = settings.marts / f"{CURRENT}.tmp-{os.getpid()}"
     temporary.unlink(missing_ok=True)
