@@ -140,6 +140,11 @@ COVERAGE = (
     _count("households_from_household_data", "Số hộ lấy từ danh sách hộ", "Households from household lists",
            "Households counted from household-level data (the rest came from summaries)."),
     _count("households_from_summaries", "Số hộ lấy từ biểu tổng hợp", "Households from summaries"),
+    _count("households_derived", "Số hộ suy ra từ các dòng khác của biểu tổng hợp",
+           "Households derived from a summary's other rows",
+           "Households of this row whose figures a summary did not state for this ethnic group but determined: "
+           "Kinh = ALL − EM (or EM = ALL − Kinh) of the same unit and area, and every group zero where ALL is "
+           "zero (an uninhabited unit). 0 when nothing was derived."),
     Column("household_data_share", pl.Float64, "Tỷ lệ hộ lấy từ danh sách hộ", "Share of households from "
            "household lists", unit="%", minimum=0, maximum=100),
     SOURCE_LEVEL,

@@ -41,9 +41,12 @@ def reconcile(summaries: pl.LazyFrame, detail: pl.LazyFrame, units: pl.DataFrame
     submission, kept where |summary − detail| > absolute_tolerance AND > relative_tolerance × detail.
 
     A lowest unit's own summary is its detail, not a second opinion, so it is not compared with itself.
-    Cells the detail does not know (some unit did not report) cannot be compared and are left out.
+    Cells the detail does not know (some unit did not report) cannot be compared and are left out, and so
+    are cells the summary did not state but lnob derived from its other rows (summaries.derived_group_rows).
     """
     lowest = units.lazy().filter(pl.col("is_lowest")).select("unit_code")
+    if "derived" in summaries.collect_schema().names():
+        summaries = summaries.filter(~pl.col("derived")).drop("derived")
     second_opinions = summaries.join(
         lowest.with_columns(pl.lit(True).alias("_lowest")), on="unit_code", how="left"
     ).filter(~((pl.col("submitting_unit") == pl.col("unit_code")) & pl.col("_lowest").fill_null(False)))

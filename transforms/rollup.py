@@ -238,9 +238,17 @@ def _best_per(frame: pl.LazyFrame, keys: tuple[str, ...], rank: str) -> pl.LazyF
 # --- where each lowest unit's figures come from -------------------------------------------------------------
 
 def _with_measures(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Adds every measure a frame lacks, as unknown (null)."""
+    """Adds every measure a frame lacks, as unknown (null), and `derived` (false) when it has no such column."""
     names = frame.collect_schema().names()
-    return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(m) for m in MEASURES if m not in names)
+    frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(m) for m in MEASURES if m not in names)
+    return frame if "derived" in names else frame.with_columns(pl.lit(False).alias("derived"))
+
+
+def _derived_households() -> pl.Expr:
+    """Households of a summary cell derived from the summary's other groups (summaries.derived_group_rows)."""
+    derived = pl.col("derived").fill_null(False)
+    return (pl.when(derived).then(pl.col("households_total")).otherwise(pl.lit(0, dtype=pl.Int64))
+            .cast(pl.Int64).alias("households_derived"))
 
 
 def choose_lowest_sources(household_cells: pl.LazyFrame, summary_cells: pl.LazyFrame, units: pl.DataFrame,
@@ -253,8 +261,8 @@ def choose_lowest_sources(household_cells: pl.LazyFrame, summary_cells: pl.LazyF
     its district's, then its province's). With own_data_only, summaries sent by other units are ignored
     (the "detail" that reconciliation compares summaries against).
 
-    Columns: CELL, level, MEASURES, households_from_household_data, source_rank, breakdown_complete,
-    has_own_data, submission_id.
+    Columns: CELL, level, MEASURES, households_from_household_data, households_derived, source_rank,
+    breakdown_complete, has_own_data, submission_id.
     """
     lowest = units.lazy().filter(pl.col("is_lowest")).select("unit_code", "level")
     households = (
@@ -266,6 +274,7 @@ def choose_lowest_sources(household_cells: pl.LazyFrame, summary_cells: pl.LazyF
         .filter((pl.col("source_rank") == pl.col("_best")) & (pl.col("submission_id") == pl.col("_first")))
         .select(*CELL, *MEASURES, "submission_id",
                 pl.col("households_total").alias("households_from_household_data"),
+                pl.lit(0, dtype=pl.Int64).alias("households_derived"),
                 pl.lit(0, dtype=pl.Int64).alias("source_rank"),
                 pl.lit(True).alias("breakdown_complete"), pl.lit(True).alias("has_own_data"))
         .join(lowest, on="unit_code", how="inner")
@@ -283,7 +292,7 @@ def choose_lowest_sources(household_cells: pl.LazyFrame, summary_cells: pl.LazyF
             (pl.col("submitting_unit") == pl.col("unit_code")).any().over("unit_code").alias("has_own_data"))
         .select(*CELL, "level", *MEASURES, "submission_id",
                 pl.lit(0, dtype=pl.Int64).alias("households_from_household_data"),
-                "source_rank", pl.lit(False).alias("breakdown_complete"), "has_own_data")
+                _derived_households(), "source_rank", pl.lit(False).alias("breakdown_complete"), "has_own_data")
     )
     return pl.concat([households.select(summaries.collect_schema().names()), summaries])
 
@@ -308,10 +317,11 @@ def _complete_lowest(rows: pl.LazyFrame, lowest_units: pl.LazyFrame) -> pl.LazyF
     missing = missing.with_columns(
         *(zero_or_unknown.alias(m) for m in MEASURES),
         zero_or_unknown.alias("households_from_household_data"),
+        zero_or_unknown.alias("households_derived"),
         pl.when(pl.col("breakdown_complete")).then(pl.lit(0, dtype=pl.Int64)).otherwise(None).alias("source_rank"),
     )
-    columns = [*CELL, *MEASURES, "households_from_household_data", "source_rank", "breakdown_complete",
-               "has_own_data"]
+    columns = [*CELL, *MEASURES, "households_from_household_data", "households_derived", "source_rank",
+               "breakdown_complete", "has_own_data"]
     return pl.concat([rows.select(columns), missing.select(columns)]).with_columns(
         pl.lit(None, dtype=pl.Int64).alias("child_units_expected"),
         pl.lit(None, dtype=pl.Int64).alias("child_units_reported"),
@@ -336,6 +346,7 @@ def _sum_children(children: pl.LazyFrame, child_units: pl.LazyFrame) -> pl.LazyF
             *(pl.col(m).count().cast(pl.Int64).alias(f"{m}__known") for m in MEASURES),
             pl.col("breakdown_complete").sum().cast(pl.Int64).alias("_complete_present"),
             pl.col("households_from_household_data").sum().cast(pl.Int64).alias("households_from_household_data"),
+            pl.col("households_derived").sum().cast(pl.Int64).alias("households_derived"),
             pl.col("source_rank").max().alias("source_rank"),
         )
     )
@@ -357,6 +368,7 @@ def _sum_children(children: pl.LazyFrame, child_units: pl.LazyFrame) -> pl.LazyF
             (pl.col("households_total__known").fill_null(0) + implied_zeros).alias("child_units_reported"),
             (pl.col("_complete") == expected).alias("breakdown_complete"),
             pl.col("households_from_household_data").fill_null(0),
+            pl.col("households_derived").fill_null(0),
         )
         .with_columns(
             # A known row with no child row rests on complete household data only: commune level.
@@ -374,7 +386,8 @@ def _fill_from_summaries(rows: pl.LazyFrame, own_summaries: pl.LazyFrame) -> pl.
     best = (_with_measures(own_summaries)
             .with_columns(source_rank("submitting_level").alias("_rank"))
             .pipe(_best_per, CELL, "_rank")
-            .select(*CELL, "_rank", *(pl.col(m).alias(f"{m}__summary") for m in MEASURES)))
+            .select(*CELL, "_rank", *(pl.col(m).alias(f"{m}__summary") for m in MEASURES),
+                    _derived_households().alias("households_derived__summary")))
     incomplete = pl.any_horizontal(pl.col(m).is_null() for m in HEADLINE_MEASURES)
     fill = incomplete & pl.col("_rank").is_not_null()
     return (
@@ -383,14 +396,17 @@ def _fill_from_summaries(rows: pl.LazyFrame, own_summaries: pl.LazyFrame) -> pl.
             *(pl.when(fill).then(pl.col(f"{m}__summary")).otherwise(pl.col(m)).alias(m) for m in MEASURES),
             pl.when(fill).then(0).otherwise(pl.col("households_from_household_data"))
             .alias("households_from_household_data"),
+            pl.when(fill).then(pl.col("households_derived__summary")).otherwise(pl.col("households_derived"))
+            .alias("households_derived"),
             pl.when(fill).then(pl.col("_rank")).otherwise(pl.col("source_rank")).alias("source_rank"),
         )
-        .drop("_rank", *(f"{m}__summary" for m in MEASURES))
+        .drop("_rank", "households_derived__summary", *(f"{m}__summary" for m in MEASURES))
     )
 
 
 ROLLUP_COLUMNS: tuple[str, ...] = (
-    "level", *CELL, *MEASURES, "households_from_household_data", "source_rank", "breakdown_complete",
+    "level", *CELL, *MEASURES, "households_from_household_data", "households_derived", "source_rank",
+    "breakdown_complete",
     "child_units_expected", "child_units_reported", "lowest_units_reported",
 )
 
