@@ -35,6 +35,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 dictionary: $(STAMP)
 	$(BIN)/python -m schemas.dictionary > docs/data-dictionary.md
