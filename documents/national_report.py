@@ -25,6 +25,7 @@ import polars as pl
 
 from schemas.contracts import INDICATOR_IDS, INDICATOR_LABELS
 from schemas.marts import ALL_AREAS, ALL_GROUPS, ETHNIC_MINORITIES, KINH, MARTS, NATIONAL_CODE, all_marts
+from store.mart_files import mart_files, read_mart
 from store.settings import Settings
 from transforms.rollup import percentage
 
@@ -82,23 +83,8 @@ def _manifest_schema(manifest: dict, mart_name: str) -> list[dict]:
 
 
 def _read_mart(root: Path, name: str) -> pl.DataFrame | None:
-    folder = root / name
-    files = sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
-    single = root / f"{name}.parquet"
-    if not files and single.is_file():
-        files = [single]
-    if not files:
-        return None
-    parts = []
-    for file in files:
-        frame = pl.read_parquet(file, hive_partitioning=False)
-        # Partition keys normally stay inside the files; take them from the path when they do not.
-        for segment in file.relative_to(root).parts[:-1]:
-            key, sep, value = segment.partition("=")
-            if sep and key not in frame.columns:
-                frame = frame.with_columns(pl.lit(int(value) if value.isdigit() else value).alias(key))
-        parts.append(frame)
-    return pl.concat(parts, how="diagonal_relaxed")
+    """One mart of the version folder (every year), or None when the version has none of it."""
+    return read_mart(root, name) if mart_files(root, name) else None
 
 
 def load_published_marts(settings: Settings) -> PublishedMarts:

@@ -61,7 +61,7 @@ def _contract_section(contract: Contract) -> list[str]:
 def _mart_sections() -> list[str]:
     from schemas.marts import all_marts
 
-    lines = ["## Marts (Parquet, `marts/current/<mart>/year=YYYY/*.parquet`)", ""]
+    lines = ["## Marts (Parquet, `marts/current/<mart>/<year>.parquet`)", ""]
     for mart in all_marts().values():
         lines += [f"### `{mart.name}`", ""]
         lines += _table(mart.grain, mart.label_vi, mart.label_en, mart.columns, getattr(mart, "notes", ()))

@@ -57,7 +57,7 @@ def _number(value, flag: bool = False) -> str:
 
 
 def run(args) -> int:
-    from pipeline.exits import explain_unit
+    from pipeline.explain import explain_unit
     from store.settings import load_settings
 
     code = args.unit_code.strip()

@@ -46,8 +46,8 @@ def export_marts(folder, database_url: str, *, schema: str | None = None,
     """Replaces one table per mart with the mart's rows; returns {mart: rows written}."""
     import sqlalchemy as sa
 
-    from pipeline.build import read_mart
     from schemas.marts import all_marts
+    from store.mart_files import read_mart
 
     types = {"Int64": sa.BigInteger(), "Float64": sa.Float(precision=53), "String": sa.Text(),
              "Boolean": sa.Boolean(), "Date": sa.Date()}

@@ -97,7 +97,7 @@ def run(args) -> int:
 
 
 def _load(settings, args) -> int:
-    from pipeline.exits import ListFileError, load_shipped_lists, load_status_list, report_text
+    from pipeline.status_lists import ListFileError, load_shipped_lists, load_status_list, report_text
     from store.status_lists import ListLoadConflict
 
     try:
@@ -126,7 +126,7 @@ def _load(settings, args) -> int:
 
 
 def _show(settings, args) -> int:
-    from pipeline.exits import memberships_frame
+    from pipeline.status_lists import memberships_frame
 
     on = args.on or date.today()
     members = memberships_frame(settings, on, args.kind)

@@ -6,8 +6,10 @@ import argparse
 import sys
 
 DESCRIPTION = """\
-Print the folder of the current mart version, ready for a BI tool or DuckDB:
-  SELECT * FROM read_parquet('<folder>/poverty_by_area/**/*.parquet', hive_partitioning=true)
+Print the folder of the current mart version, ready for a BI tool or DuckDB. Each mart is a folder
+of one Parquet file per review year (`<folder>/<mart>/<year>.parquet`, the year also a column inside):
+  SELECT * FROM read_parquet('<folder>/poverty_by_area/*.parquet')
+pandas.read_parquet('<folder>/poverty_by_area') and pyarrow.dataset.dataset(...) read a mart folder as is.
 With --list, print every published version, oldest first, marking the current one.
 """
 
@@ -15,8 +17,8 @@ EPILOG = """\
 examples:
   lnob marts
   lnob marts --list
-  duckdb -c "SELECT level, sum(households_poor) FROM read_parquet('$(lnob marts)/poverty_by_area/**/*.parquet',
-             hive_partitioning=true) WHERE ethnic_group='ALL' AND area='all' GROUP BY ALL"
+  duckdb -c "SELECT level, sum(households_poor) FROM read_parquet('$(lnob marts)/poverty_by_area/*.parquet')
+             WHERE ethnic_group='ALL' AND area='all' GROUP BY ALL"
 """
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from schemas.contracts import INDICATOR_IDS
 from schemas.marts import EXIT_MARTS, MARTS
+from store.mart_files import partition_path, write_partition
 from store.publish import publish, start_version
 from store.settings import load_settings
 
@@ -151,7 +152,7 @@ UNKNOWN = ("households_total", "households_poor", "households_near_poor", "house
 
 
 def publish_marts(settings, *, skip: tuple[str, ...] = (), reported_provinces: tuple[str, ...] | None = None) -> str:
-    """Write the small marts as the build does (mart/year=YYYY/part.parquet, keys kept inside) and publish.
+    """Write the small marts as the build does (mart/YYYY.parquet, the year inside) and publish.
 
     With `reported_provinces`, every other province has not reported: its counts, and so the regions' and
     the nation's, are unknown (null), as the build leaves them."""
@@ -175,9 +176,7 @@ def publish_marts(settings, *, skip: tuple[str, ...] = (), reported_provinces: t
             continue
         table = _in_layout(name, frame)
         for (year,), part in table.partition_by("year", as_dict=True).items():
-            folder = building / name / f"year={year}"
-            folder.mkdir(parents=True)
-            part.write_parquet(folder / "part-0.parquet")
+            write_partition(part, partition_path(building, name, year))
     (building / "manifest.json").write_text(json.dumps({"version": version}), encoding="utf-8")
     publish(settings, version, building)
     return version

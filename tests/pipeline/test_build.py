@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,19 +16,19 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.build import build_marts, read_mart
+from pipeline.build import build_marts
+from pipeline.staging import STAGING_EXTRA
 from schemas.contracts import AREA_SUMMARY, HOUSEHOLD, INDICATOR_IDS
 from schemas.geography import hierarchy_at, review_date
 from schemas.marts import MARTS, all_marts
 from store import publish as publishing
+from store.mart_files import read_mart
 from store.registry import Registry
 from store.settings import load_settings
 from store.zones import staging_path
 
 PROJECT = Path(__file__).resolve().parents[2]
 RURAL_LINE = 1_500_000            # nd07_2021, the standard of 2024 and 2025
-STAGING_EXTRA = {"submission_id": pl.String, "year": pl.Int64, "submitting_level": pl.String,
-                 "submitting_unit": pl.String, "standard": pl.String}
 
 
 # --- fixtures: submissions written the way ingest writes them ------------------------------------------
@@ -79,19 +80,15 @@ def smallest_district_2024() -> tuple[str, str, list[str]]:
     return district, province, communes
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """LNOB_HOME with 2024 (three tiers) and 2025 (two tiers) submissions accepted.
+def accept_the_review(root: Path) -> dict:
+    """LNOB_HOME at `root` with 2024 (three tiers) and 2025 (two tiers) submissions accepted.
 
     2024: every province sends a summary with its own totals; the smallest district's communes send
     household lists (commune i: i+1 households, the first poor, the second near-poor), and that district
     sends a summary claiming one poor household more than its communes listed (a planted discrepancy).
     2025: every province sends its own totals (figures shifted by one poor household each)."""
-    root = tmp_path / "home"
-    monkeypatch.setenv("LNOB_HOME", str(root))
-    monkeypatch.delenv("LNOB_DATABASE_URL", raising=False)
-    settings = load_settings()
-    registry = Registry(settings.database_url)
+    settings = load_settings(root)
+    registry = Registry(f"sqlite:///{root / 'registry.db'}")
     district, province, communes = smallest_district_2024()
     for i, commune in enumerate(communes):
         rows = [household(commune, f"{commune}-{n}", income=RURAL_LINE if n < 2 else 5_000_000,
@@ -109,8 +106,57 @@ def home(tmp_path, monkeypatch):
             accept(registry, settings, level="province", unit=code, year=year, kind="area_summary",
                    rows=[summary(code, total=total, poor=poor, near_poor=near_poor, year=year, level="province",
                                  unit=code)])
-    return {"settings": settings, "registry": registry, "district": district, "province": province,
-            "communes": communes}
+    return {"district": district, "province": province, "communes": communes}
+
+
+def _use_home(root: Path, facts: dict, monkeypatch) -> dict:
+    monkeypatch.setenv("LNOB_HOME", str(root))
+    monkeypatch.delenv("LNOB_DATABASE_URL", raising=False)
+    settings = load_settings()
+    return {**facts, "settings": settings, "registry": Registry(settings.database_url)}
+
+
+def _copy_home(source: Path, target: Path) -> Path:
+    """A home's registry, marts and reports copied (symlinks kept); staging is read where the registry says,
+    in the module's home, which no test changes."""
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("staging"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def accepted(tmp_path_factory) -> tuple[Path, dict]:
+    """The review's submissions accepted once for the module (nothing built)."""
+    root = tmp_path_factory.mktemp("accepted") / "home"
+    return root, accept_the_review(root)
+
+
+@pytest.fixture(scope="module")
+def built(accepted, tmp_path_factory):
+    """The accepted review built once for the module: for tests that only read the published version."""
+    source, facts = accepted
+    root = _copy_home(source, tmp_path_factory.mktemp("built") / "home")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        home = _use_home(root, facts, monkeypatch)
+        home["result"] = build_marts(home["settings"])
+        yield home
+
+
+@pytest.fixture
+def home(accepted, tmp_path, monkeypatch):
+    """A home of its own with the review accepted and nothing built: for tests that build and publish."""
+    source, facts = accepted
+    return _use_home(_copy_home(source, tmp_path / "home"), facts, monkeypatch)
+
+
+@pytest.fixture
+def built_copy(built, tmp_path, monkeypatch):
+    """A home of its own with the module's build published (version, checksums and registry as built)."""
+    home = _use_home(_copy_home(built["settings"].home, tmp_path / "home"), built, monkeypatch)
+    version = publishing.current_version(home["settings"])
+    home["result"] = type(built["result"])(version=version, path=publishing.current_path(home["settings"]),
+                                           manifest=built["result"].manifest,
+                                           built_years=built["result"].built_years)
+    return home
 
 
 def parquet_checksums(folder: Path) -> dict[str, str]:
@@ -120,37 +166,67 @@ def parquet_checksums(folder: Path) -> dict[str, str]:
 
 # --- tests ---------------------------------------------------------------------------------------------
 
-def test_build_publishes_every_mart_for_every_year_with_a_manifest(home):
-    result = build_marts(home["settings"])
-    assert publishing.current_version(home["settings"]) == result.version
+def test_build_publishes_every_mart_for_every_year_with_a_manifest(built):
+    result = built["result"]
+    assert publishing.current_version(built["settings"]) == result.version
     manifest = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))
     assert sorted(manifest["years"]) == ["2024", "2025"]
     assert set(manifest["marts"]) == set(all_marts())
     for name, entry in manifest["marts"].items():
         assert [c["name"] for c in entry["schema"]] == all_marts()[name].names
+        assert [f["path"] for f in entry["files"]] == [f"{name}/2024.parquet", f"{name}/2025.parquet"]
         for file in entry["files"]:
             assert hashlib.sha256((result.path / file["path"]).read_bytes()).hexdigest() == file["sha256"]
         assert entry["row_count"] == read_mart(result.path, name).height
-    accepted = {s.submission_id for s in home["registry"].current_accepted()}
+    accepted = {s.submission_id for s in built["registry"].current_accepted()}
     assert set(manifest["submission_ids"]) == accepted
     assert manifest["code_version"]["lnob"]
-    # Counts are Int64 and the partition key is kept inside the files too.
-    poverty = pl.read_parquet(result.path / "poverty_by_area" / "year=2024" / "part-0.parquet")
+    # Counts are Int64 and the year is inside every file, which is named by it (no `year=` folders).
+    poverty = pl.read_parquet(result.path / "poverty_by_area" / "2024.parquet")
     assert poverty.schema["households_poor"] == pl.Int64 and poverty["year"].unique().to_list() == [2024]
-    publishes = home["registry"].publishes()
+    assert not [p for p in result.path.rglob("*") if "=" in p.name]
+    publishes = built["registry"].publishes()
     assert [(p.version, p.action) for p in publishes] == [(result.version, "publish")]
 
 
-def test_bi_readers_see_levels_that_add_up(home):
+def test_every_reader_opens_every_mart_folder_and_they_agree(built):
+    """pandas, PyArrow (file and dataset), DuckDB and Polars read each mart folder as it is, with no option."""
     duckdb = pytest.importorskip("duckdb")
-    import pyarrow as pa
+    pd = pytest.importorskip("pandas")
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    root = built["result"].path
+    connection = duckdb.connect()
+    for name, mart in all_marts().items():
+        folder = root / name
+        count = next((c.name for c in mart.columns if c.name in ("households_total", "households_poor",
+                                                                  "numerator")), None)
+        expected = read_mart(root, name)
+        frames = {
+            "pandas": pl.from_pandas(pd.read_parquet(folder)),
+            "pyarrow": pl.from_arrow(pq.read_table(folder)),
+            "dataset": pl.from_arrow(ds.dataset(folder, format="parquet").to_table()),
+            "polars": pl.read_parquet(folder / "*.parquet"),
+        }
+        seen = {reader: (frame.height, frame["year"].cast(pl.Int64).sum(),
+                         frame[count].sum() if count is not None else None) for reader, frame in frames.items()}
+        total = f"coalesce(sum({count}), 0)" if count is not None else "NULL"
+        seen["duckdb"] = connection.execute(
+            f"SELECT count(*), coalesce(sum(year), 0), {total} FROM read_parquet('{folder}/*.parquet')").fetchone()
+        truth = (expected.height, expected["year"].sum(), expected[count].sum() if count is not None else None)
+        assert {reader: tuple(found) for reader, found in seen.items()} == dict.fromkeys(seen, truth), name
+    assert read_mart(root, "poverty_by_area")["households_total"].sum() > 0
+
+
+def test_bi_readers_see_levels_that_add_up(built):
+    duckdb = pytest.importorskip("duckdb")
     import pyarrow.dataset as ds
 
-    result = build_marts(home["settings"])
-    pattern = str(result.path / "poverty_by_area" / "**" / "*.parquet")
+    result = built["result"]
+    pattern = str(result.path / "poverty_by_area" / "*.parquet")
     connection = duckdb.connect()
-    base = (f"FROM read_parquet('{pattern}', hive_partitioning=true) "
-            "WHERE ethnic_group = 'ALL' AND area = 'all'")
+    base = f"FROM read_parquet('{pattern}') WHERE ethnic_group = 'ALL' AND area = 'all'"
     for year in (2024, 2025):
         provinces_by_region = dict(connection.execute(
             f"SELECT region_key, sum(households_total) {base} AND year = {year} AND level = 'province' "
@@ -166,8 +242,8 @@ def test_bi_readers_see_levels_that_add_up(home):
     # The detailed district is the sum of its communes' household lists (2 + 3 + … households).
     district_total, district_source = connection.execute(
         f"SELECT households_total, source_level {base} AND year = 2024 AND level = 'district' "
-        f"AND unit_code = '{home['district']}'").fetchone()
-    communes = home["communes"]
+        f"AND unit_code = '{built['district']}'").fetchone()
+    communes = built["communes"]
     assert district_total == sum(i + 2 for i in range(len(communes)))
     assert district_source == "commune"
     # District level only before the 2025 reform.
@@ -176,10 +252,10 @@ def test_bi_readers_see_levels_that_add_up(home):
     assert levels == {2024: ["commune", "district", "national", "province", "region"],
                       2025: ["commune", "national", "province", "region"]}
 
-    # The key is Int64 inside the files; pyarrow guesses int32 from folder names unless told.
-    partitioning = ds.partitioning(pa.schema([("year", pa.int64())]), flavor="hive")
-    dataset = ds.dataset(result.path / "poverty_by_area", format="parquet", partitioning=partitioning)
+    # The year is Int64 inside the files, and nowhere else: a dataset needs no partitioning told.
+    dataset = ds.dataset(result.path / "poverty_by_area", format="parquet")
     table = pl.from_arrow(dataset.to_table(filter=(ds.field("level") == "province") & (ds.field("area") == "all")))
+    assert table.schema["year"] == pl.Int64
     by_year = table.group_by("year").agg(pl.col("households_total").sum()).sort("year")
     regions_total = pl.from_arrow(dataset.to_table(filter=(ds.field("level") == "national")
                                                    & (ds.field("area") == "all"))).sort("year")
@@ -201,36 +277,38 @@ def test_bi_readers_see_levels_that_add_up(home):
     assert merged_2025[1] == pytest.approx(merged_2025[0] - 100.0 * old_parts[0] / old_parts[1])
 
 
-def test_the_planted_discrepancy_and_the_gap_fill_reach_the_marts(home):
-    result = build_marts(home["settings"])
+def test_the_planted_discrepancy_and_the_gap_fill_reach_the_marts(built):
+    result = built["result"]
     reconciliation = read_mart(result.path, "reconciliation")
     assert reconciliation.select("year", "level", "unit_code", "measure", "summary_value", "detail_value").rows() == [
-        (2024, "district", home["district"], "households_poor", len(home["communes"]) + 1, len(home["communes"]))]
+        (2024, "district", built["district"], "households_poor", len(built["communes"]) + 1, len(built["communes"]))]
     poverty = read_mart(result.path, "poverty_by_area").filter(pl.col("area") == "all")
-    province = poverty.filter((pl.col("year") == 2024) & (pl.col("unit_code") == home["province"])).row(0, named=True)
+    province = poverty.filter((pl.col("year") == 2024) & (pl.col("unit_code") == built["province"])).row(0, named=True)
     assert province["source_level"] == "province"       # its communes are incomplete: its own summary fills it
     coverage = read_mart(result.path, "submission_coverage").filter(pl.col("year") == 2024)
     submitted = coverage.filter(pl.col("submitted"))
-    assert submitted.height == 63 + 1 + len(home["communes"])
+    assert submitted.height == 63 + 1 + len(built["communes"])
     assert coverage.filter(pl.col("level") == "commune").height == 10_051
 
 
-def test_a_rebuild_from_the_same_submissions_is_byte_identical(home):
-    first = build_marts(home["settings"])
-    second = build_marts(home["settings"])
+def test_a_rebuild_from_the_same_submissions_is_byte_identical(built_copy):
+    first = built_copy["result"]
+    second = build_marts(built_copy["settings"])
     assert first.version != second.version
     assert parquet_checksums(first.path) == parquet_checksums(second.path)
     assert len(parquet_checksums(first.path)) == len(all_marts()) * 2
 
 
-def test_building_one_year_carries_the_other_years_unchanged(home):
-    everything = build_marts(home["settings"])
-    only_2025 = build_marts(home["settings"], year=2025)
+def test_building_one_year_carries_the_other_years_unchanged(built_copy):
+    everything = built_copy["result"]
+    only_2025 = build_marts(built_copy["settings"], year=2025)
     assert only_2025.built_years == [2025] and only_2025.carried_years == [2024]
     before, after = parquet_checksums(everything.path), parquet_checksums(only_2025.path)
     assert before == after
     assert only_2025.manifest["years"]["2024"]["carried_from"] == everything.version
     assert only_2025.manifest["years"]["2024"]["submissions"] == everything.manifest["years"]["2024"]["submissions"]
+    files = only_2025.manifest["marts"]["poverty_by_area"]["files"]
+    assert [f["path"] for f in files] == ["poverty_by_area/2024.parquet", "poverty_by_area/2025.parquet"]
 
 
 KILLER = """
@@ -247,9 +325,9 @@ build_marts(load_settings(), progress=progress)
 """
 
 
-def test_a_build_killed_midway_leaves_the_previous_version_current(home):
-    settings = home["settings"]
-    published = build_marts(settings)
+def test_a_build_killed_midway_leaves_the_previous_version_current(built_copy):
+    settings = built_copy["settings"]
+    published = built_copy["result"]
     before = parquet_checksums(published.path)
     process = subprocess.run([sys.executable, "-c", KILLER], check=False, cwd=PROJECT, env={**os.environ},
                              capture_output=True, text=True, timeout=300)
@@ -263,6 +341,60 @@ def test_a_build_killed_midway_leaves_the_previous_version_current(home):
     after = build_marts(settings)
     assert publishing.current_version(settings) == after.version
     assert not any(p.name.startswith(".building-") and p.is_dir() for p in settings.marts.iterdir())
+
+
+def _duplicate_a_key(frames: dict) -> dict:
+    coverage = frames["submission_coverage"]
+    return {**frames, "submission_coverage": pl.concat([coverage, coverage.head(1)]).sort(
+        list(MARTS["submission_coverage"].sort_key), maintain_order=True)}
+
+
+def _null_a_key(frames: dict) -> dict:
+    poverty = frames["poverty_by_area"]
+    return {**frames, "poverty_by_area": poverty.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col("area")).alias("area"))}
+
+
+def _an_undeclared_value(frames: dict) -> dict:
+    poverty = frames["poverty_by_ethnicity"]
+    return {**frames, "poverty_by_ethnicity": poverty.with_columns(
+        pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("suburban")).otherwise(pl.col("area")).alias("area"))}
+
+
+def _a_short_code(frames: dict) -> dict:
+    poverty = frames["poverty_by_area"]
+    commune = pl.col("level") == "commune"
+    first_commune = commune & (commune.cum_sum() == 1)
+    return {**frames, "poverty_by_area": poverty.with_columns(
+        pl.when(first_commune).then(pl.col("unit_code").str.slice(1)).otherwise(pl.col("unit_code"))
+        .alias("unit_code"))}
+
+
+@pytest.mark.parametrize(("break_it", "expected"), [
+    (_duplicate_a_key, "mart submission_coverage, column year, level, unit_code: the grain key is not unique"),
+    (_null_a_key, "mart poverty_by_area, column area: null in a column declared not nullable"),
+    (_an_undeclared_value, "mart poverty_by_ethnicity, column area: value not among the allowed ones (e.g. 'suburban')"),
+    (_a_short_code, "mart poverty_by_area, column unit_code: code not of its level's official width (e.g. ('commune',"),
+])
+def test_a_build_that_breaks_a_mart_layout_is_refused_and_the_current_version_stays(built_copy, monkeypatch,
+                                                                                   break_it, expected):
+    from pipeline import build
+    from pipeline.mart_contract import BuildError
+
+    settings = built_copy["settings"]
+    earlier = built_copy["result"].version
+    honest = build.build_year
+    monkeypatch.setattr(build, "build_year", lambda *args, **kwargs: break_it(honest(*args, **kwargs)))
+    with pytest.raises(BuildError) as refused:
+        build_marts(settings)
+    assert expected in str(refused.value)
+    assert publishing.current_version(settings) == earlier
+    assert publishing.list_versions(settings) == [earlier]
+    assert not [p for p in settings.marts.iterdir() if p.name.startswith(".building-")]
+    # the lock was released: the next honest build publishes
+    monkeypatch.setattr(build, "build_year", honest)
+    after = build_marts(settings)
+    assert publishing.current_version(settings) == after.version != earlier
 
 
 def test_commands_show_the_current_marts_and_roll_back(home, capsys):
@@ -290,7 +422,7 @@ def test_commands_show_the_current_marts_and_roll_back(home, capsys):
     assert main(["publish", "--rollback", "19990101T000000Z-000000"]) == 1
 
 
-def test_export_loads_every_mart_into_postgresql(home):
+def test_export_loads_every_mart_into_postgresql(built):
     from tests.conftest import POSTGRES_CONNINFO, POSTGRES_URL, _postgres_unreachable
 
     problem = _postgres_unreachable()
@@ -304,13 +436,12 @@ def test_export_loads_every_mart_into_postgresql(home):
 
     from lnob.cli import main
 
-    build_marts(home["settings"])
     schema = f"lnob_marts_{secrets.token_hex(6)}"
     with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     try:
         assert main(["export", "--database-url", POSTGRES_URL, "--schema", schema]) == 0
-        current = publishing.current_path(home["settings"])
+        current = publishing.current_path(built["settings"])
         with psycopg.connect(POSTGRES_CONNINFO) as connection:
             for name in MARTS:
                 count = connection.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()[0]
@@ -326,7 +457,8 @@ def test_export_loads_every_mart_into_postgresql(home):
 
 def test_build_year_on_hand_built_inputs_gives_deprivations_and_disagreements(tmp_path):
     """build_year takes plain lists and frames: two communes' lists, written here, on a small hierarchy."""
-    from pipeline.build import ChunkedRows, SubmissionInput, build_year, write_partition
+    from pipeline.build import ChunkedRows, SubmissionInput, build_year
+    from store.mart_files import write_partition
     from tests.transforms.conftest import STANDARDS, hierarchy_post_reform, households_frame
     from tests.transforms.conftest import household as listed_household
 

@@ -9,14 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.exits import (
-    ListFileError,
-    build_exit_marts,
-    explain_unit,
-    load_shipped_lists,
-    load_status_list,
-    memberships_frame,
-)
+from pipeline.exit_marts import build_exit_marts
+from pipeline.explain import explain_unit
+from pipeline.status_lists import ListFileError, load_shipped_lists, load_status_list, memberships_frame
+from store.mart_files import partition_path
 from store.settings import Settings
 
 # Real communes of the 2025-01-04 list (Thạnh Phú district, Bến Tre; Mekong Delta)
@@ -94,7 +90,7 @@ def test_the_shipped_lists_load_and_say_they_are_partial(settings):
 
 
 def write_partition(building_dir: Path, mart: str, year: int, frame: pl.DataFrame) -> None:
-    path = building_dir / mart / f"year={year}" / "part-0.parquet"
+    path = partition_path(building_dir, mart, year)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(path)
 
@@ -155,28 +151,28 @@ def test_build_writes_the_exit_marts_into_the_version_being_built(settings, tmp_
 
     written = build_exit_marts(settings, building, 2024)
     assert set(written) == {"exit_candidates", "exit_criteria", "entry_candidates", "target_progress"}
-    exits = pl.read_parquet(building / "exit_candidates" / "year=2024" / "part-0.parquet")
-    assert written["exit_candidates"] == exits.height
+    exits = pl.read_parquet(partition_path(building, "exit_candidates", 2024))
+    assert written["exit_candidates"]["rows"] == exits.height
     verdicts = dict(exits.filter(pl.col("status_kind") == "ed_commune_coastal")
                     .select("unit_code", "verdict").iter_rows())
     assert verdicts == {MY_HUNG: "remains", AN_THANH: "exit_candidate", BINH_THANH: "insufficient_data"}
-    entries = pl.read_parquet(building / "entry_candidates" / "year=2024" / "part-0.parquet")
+    entries = pl.read_parquet(partition_path(building, "entry_candidates", 2024))
     assert entries.filter(pl.col("status_kind") == "ed_commune_coastal")["unit_code"].to_list() == ["29999"]
-    criteria = pl.read_parquet(building / "exit_criteria" / "year=2024" / "part-0.parquet")
+    criteria = pl.read_parquet(partition_path(building, "exit_criteria", 2024))
     rate = criteria.filter(pl.col("unit_code") == AN_THANH, pl.col("criterion_id") == "poor_near_poor_rate_15")
     assert rate["source_submissions"].item() == "Sbbbbbbbbbbbbbbbb"
     assert rate["value"].item() == pytest.approx(14.9)
     location = criteria.filter(pl.col("unit_code") == AN_THANH, pl.col("criterion_id") == "coastal_location")
     assert location["source_submissions"].item() == attributes_id
-    progress = pl.read_parquet(building / "target_progress" / "year=2024" / "part-0.parquet")
+    progress = pl.read_parquet(partition_path(building, "target_progress", 2024))
     national = progress.filter(pl.col("target_id") == "multidimensional_poverty_rate", pl.col("unit_code") == "VN")
     assert national["change_per_year"].item() == pytest.approx((11.0 - 7.0) / 3)
     assert national["status"].item() == "on_track"
 
     # a rerun writes the same bytes
-    first = {p: p.read_bytes() for p in building.glob("*/year=2024/*.parquet")}
+    first = {p: p.read_bytes() for p in building.glob("*/2024.parquet")}
     build_exit_marts(settings, building, 2024)
-    assert first == {p: p.read_bytes() for p in building.glob("*/year=2024/*.parquet")}
+    assert first == {p: p.read_bytes() for p in building.glob("*/2024.parquet")}
 
 
 def test_explain_evaluates_a_unit_that_is_on_no_list_from_the_published_marts(settings, tmp_path):
