@@ -47,8 +47,9 @@ KINH = "01"
 ALL_AREAS = "all"
 CLASSIFICATIONS: tuple[str, ...] = ("poor", "near_poor", "average", "not_poor", "other")
 
-# Decision 24/2021 Art. 7 (docs/legal-basis.md#review-scope-and-calendar): "before 15 November" (preliminary) and "before 20 December"
-# (official). "Before" is read strictly: a submission received on the 15th / 20th (Vietnam time) is late.
+# Decision 24/2021 Art. 7 (docs/legal-basis.md#review-scope-and-calendar): "before 15 November" (preliminary)
+# and "before 20 December" (official). "Before" is read strictly: a submission received on the 15th / 20th
+# (Vietnam time) is late.
 DEADLINE_PRELIMINARY: tuple[int, int] = (11, 15)
 DEADLINE_OFFICIAL: tuple[int, int] = (12, 20)
 DEADLINE_TIME_ZONE = "Asia/Ho_Chi_Minh"
@@ -176,12 +177,18 @@ CHANGES = (
            "Change in poor and near-poor rate since the previous year", unit="percentage points"),
 )
 MULTIDIMENSIONAL = (
-    _count("households_mpi_poor", "Số hộ nghèo đa chiều (thiếu hụt ≥ k chỉ số)", "MPI-poor households",
-           "Households deprived on at least k = poor_min_deprivations indicators, whatever their income."),
-    Column("mpi_deprivations_sum", pl.Int64, "Tổng số chỉ số thiếu hụt của hộ nghèo đa chiều",
-           "Sum of deprivation counts over MPI-poor households", unit="indicators", minimum=0),
-    _rate("mpi_headcount_ratio", "Tỷ lệ hộ nghèo đa chiều (H)", "Multidimensional headcount ratio (H)",
-          "H = households_mpi_poor / households_total × 100."),
+    # Not the legal "hộ nghèo" (income ≤ line AND ≥ 3 deprivations): the labels must not borrow its name.
+    _count("households_mpi_poor", "Số hộ thiếu hụt từ k chỉ số trở lên (không xét thu nhập)",
+           "Households deprived on k or more indicators, whatever their income (Alkire–Foster)",
+           "Households deprived on at least k = poor_min_deprivations indicators, whatever their income. Not the "
+           "poor households of the standard, which also need an income at or below the line."),
+    Column("mpi_deprivations_sum", pl.Int64, "Tổng số chỉ số thiếu hụt của các hộ thiếu hụt từ k chỉ số",
+           "Sum of deprivation counts over households deprived on k or more indicators", unit="indicators",
+           minimum=0),
+    _rate("mpi_headcount_ratio", "Tỷ lệ hộ thiếu hụt từ k chỉ số trở lên, không xét thu nhập (H)",
+          "Share of households deprived on k or more indicators, whatever their income (H)",
+          "H = households_mpi_poor / households_total × 100 (Alkire–Foster headcount ratio). Not the "
+          "poor-household rate (tỷ lệ hộ nghèo), which is poor_rate."),
     _rate("mpi_intensity", "Mức độ thiếu hụt bình quân (A)", "Intensity of deprivation (A)",
           "A = mpi_deprivations_sum / (12 × households_mpi_poor) × 100."),
     Column("mpi_adjusted_headcount", pl.Float64, "Chỉ số nghèo đa chiều điều chỉnh (M0)", "Adjusted headcount "
