@@ -1,4 +1,5 @@
-"""lnob's events, named as DESIGN.md names them, each about one submission or one mart version.
+"""lnob's events, named as docs/architecture.md#names names them, each about one submission or one mart
+version.
 
 Inside a flow run, `emit_event` queues the event on Prefect's events worker, which the engine
 drains when the run ends. A short-lived command (`lnob submit`) must not exit before the event

@@ -128,7 +128,8 @@ def default_standard(year: int) -> str | None:
     try:
         return standard_for_year(year)
     except ValueError:
-        # The end-2021 baseline review was measured on the 2022–2025 standard (domain.md decision 1).
+        # The end-2021 baseline review was measured on the 2022–2025 standard
+        # (docs/legal-basis.md#how-lnob-treats-legal-rules).
         return "nd07_2021" if year == 2021 else None
 
 

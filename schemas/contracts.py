@@ -82,8 +82,8 @@ class Contract:
         return pl.Schema({c.name: c.dtype for c in self.columns})
 
 
-# Names of the 12 deprivation indicators of Decree 07/2021 (domain.md §1.4). The indicator a column
-# stands for is fixed by the standard a submission names; these labels are the 2022–2026 set.
+# Names of the 12 deprivation indicators of Decree 07/2021 (docs/legal-basis.md#the-12-indicators). The
+# indicator a column stands for is fixed by the standard a submission names; these labels are the 2022–2026 set.
 INDICATOR_LABELS: dict[str, tuple[str, str]] = {
     "d01": ("Việc làm", "Employment"),
     "d02": ("Người phụ thuộc trong hộ gia đình", "Dependants in the household"),
@@ -181,7 +181,8 @@ AREA_SUMMARY = Contract(
 )
 
 INFRASTRUCTURE_ITEMS: dict[str, tuple[str, str, bool]] = {
-    # item: (Vietnamese, English, confirmed) — Decision 36/2021 Art. 4 clause 2 (domain.md §2.2)
+    # item: (Vietnamese, English, confirmed) — Decision 36/2021 Art. 4 clause 2
+    # (docs/legal-basis.md#poor-districts-and-coastal-communes)
     "a": ("Xã chưa đạt tiêu chí quốc gia về y tế", "Commune fails the national health criteria", True),
     "b": ("Trường mầm non, tiểu học hoặc THCS chưa đạt chuẩn cơ sở vật chất mức độ 2",
           "Kindergarten, primary or lower-secondary school below national facility standard level 2", True),

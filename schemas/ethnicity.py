@@ -1,4 +1,5 @@
-"""The 54 ethnic groups of Vietnam with their codes (Decision 1019/QĐ-TCTK, 2008; domain.md §5.3).
+"""The 54 ethnic groups of Vietnam with their codes (Decision 1019/QĐ-TCTK, 2008;
+docs/legal-basis.md#ethnic-codes).
 
 Codes are two-digit strings, 01–54. Ethnic minority (dân tộc thiểu số) means every group but 01 Kinh. The
 1979 list (Decision 121-TCTK/PPCĐ) numbers the groups differently (there 04 is Hoa, here Mường), so a code

@@ -1,7 +1,7 @@
 """Administrative geography by date: which units exist on a date, who is each one's parent, and how the
 pre-2025 communes map onto the communes of 1 July 2025.
 
-Two lists, one date between them (domain.md §5.1, decision 3):
+Two lists, one date between them (docs/legal-basis.md#geography):
 - before 2025-07-01, three tiers (63 provinces, 696 districts, 10,051 communes), GSO snapshot of 2025-01-04;
   five island districts (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo) have no communes and are the
   lowest unit themselves;
@@ -48,7 +48,8 @@ REGION_UNIT_TYPE = "Vùng"
 # Urban or rural by unit type, the way the poverty standard reads "khu vực thành thị / nông thôn": wards and
 # townships (thị trấn) are urban, communes (xã) rural; urban districts, towns and cities are urban, rural
 # districts (huyện) rural. Special zones (đặc khu, from 2025) are left unknown: the ministry's guidance on them
-# is UNCONFIRMED (domain.md §1.3). Provinces, regions and the nation mix both, so their area is null.
+# is UNCONFIRMED (docs/legal-basis.md#classification-rule). Provinces, regions and the nation mix both, so
+# their area is null.
 AREA_BY_UNIT_TYPE: dict[str, str] = {
     "Phường": "urban", "Thị trấn": "urban", "Xã": "rural",
     "Quận": "urban", "Thị xã": "urban", "Thành phố": "urban", "Huyện": "rural",

@@ -1,7 +1,7 @@
 """Poverty standards as data: each decree is one JSON file in schemas/standards/ (see the README there).
 
 A file carries the income lines by area, the average-living-standard bands, the 12 deprivation indicators,
-the classification rule and the legal citation, each value with the status it has in domain.md
+the classification rule and the legal citation, each value with the status it has in docs/legal-basis.md
 (CONFIRMED / SECONDARY / UNCONFIRMED) and a `confirmed` flag. Code reads the numbers from here; nothing
 else in lnob writes a poverty line down.
 """

@@ -1,11 +1,12 @@
 """Status-list membership as effective-dated data, with its decision as provenance.
 
 Poor districts, extremely disadvantaged coastal communes, Region III communes and extremely disadvantaged
-villages are lists published by decision (domain.md decision 2). Each loaded decision is one `load`: the
-decision number, whether it adds members or removes them, the date from which it takes effect, the file it
-came from (its SHA-256), whether the list is partial, and every listed name with the code it matched (or why it
-matched none). A unit is a member on a date when the latest decision naming it on or before that date added
-it: Decisions 576/QĐ-TTg and 1535/QĐ-TTg of 2024 remove communes that Decision 353/QĐ-TTg listed.
+villages are lists published by decision (docs/legal-basis.md#how-lnob-treats-legal-rules). Each loaded
+decision is one `load`: the decision number, whether it adds members or removes them, the date from which it
+takes effect, the file it came from (its SHA-256), whether the list is partial, and every listed name with the
+code it matched (or why it matched none). A unit is a member on a date when the latest decision naming it on
+or before that date added it: Decisions 576/QĐ-TTg and 1535/QĐ-TTg of 2024 remove communes that Decision
+353/QĐ-TTg listed.
 
 The tables live in the registry database (`settings.database_url`) beside the registry's own, with their own
 declarative base; they are created on first use, on SQLite and PostgreSQL alike.

@@ -1,4 +1,5 @@
-"""Classify households by the poverty standard their submission names (domain.md §1.3).
+"""Classify households by the poverty standard their submission names
+(docs/legal-basis.md#classification-rule).
 
 poor       income ≤ line AND deprivation_count ≥ k      (k = the standard's poor_min_deprivations, 3)
 near_poor  income ≤ line AND deprivation_count < k

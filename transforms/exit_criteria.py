@@ -1,9 +1,9 @@
 """Evaluate the entry criteria of a status list on a review year's figures, criterion by criterion.
 
-lnob does not decree status (domain.md, decision 2): a unit on a list whose figures no longer meet the list's
-entry criteria is an *exit candidate*; a unit not on the list that meets them is an *entry candidate*. The
-criteria, thresholds, comparisons and citations come from `schemas/status_rules/<kind>.json`; this module only
-computes the measures the rule files name and applies them.
+lnob does not decree status (docs/legal-basis.md#how-lnob-treats-legal-rules): a unit on a list whose figures
+no longer meet the list's entry criteria is an *exit candidate*; a unit not on the list that meets them is an
+*entry candidate*. The criteria, thresholds, comparisons and citations come from
+`schemas/status_rules/<kind>.json`; this module only computes the measures the rule files name and applies them.
 
 Three-valued throughout. A criterion whose inputs are unknown is `insufficient_data`; the rule tree combines
 outcomes with Kleene logic (`all` is not_met as soon as one part is not_met, met only when every part is met;

@@ -1,8 +1,8 @@
 """Match unit names written in a decision to official codes: province, then district, then commune.
 
-Decisions publish names, not codes (domain.md §6.1). A name matches a unit of the geography valid at the
-decision date when, under its parent, their keys agree; keys are tried from the strictest to the loosest and
-the first that finds anything decides:
+Decisions publish names, not codes (docs/legal-basis.md#status-lists). A name matches a unit of the geography
+valid at the decision date when, under its parent, their keys agree; keys are tried from the strictest to the
+loosest and the first that finds anything decides:
 
 1. `exact`: the name as written, without its unit-type word ("Huyện", "Xã", "Thị trấn"…), case-folded,
    with apostrophes and runs of spaces normalised ("M'Đrắk" = "M'Đrắk ").

@@ -25,7 +25,7 @@ def test_columns_are_typed_as_the_interface_says(table):
 
 
 def test_counts_match_the_official_table(table):
-    # domain.md §5.1 counts about 10,571 rows, 3,321 new and 10,033 old communes.
+    # docs/legal-basis.md#geography counts about 10,571 rows, 3,321 new and 10,033 old communes.
     assert table.height == 10_571
     assert table["new_commune_code"].n_unique() == 3_321
     assert table["old_commune_code"].drop_nulls().n_unique() == 10_033
@@ -60,7 +60,8 @@ def test_a_split_old_commune_maps_to_several_new_ones_and_every_row_says_so(tabl
 
 
 def test_441_old_communes_are_split(table):
-    # domain.md says 442: that count takes the blank old code of the six code-less rows as one more commune.
+    # docs/legal-basis.md#geography says 442: that count takes the blank old code of the six code-less rows
+    # as one more commune.
     split_codes = table.filter(pl.col("old_is_split"))["old_commune_code"]
     assert split_codes.null_count() == 0
     assert split_codes.n_unique() == 441

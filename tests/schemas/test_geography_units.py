@@ -26,7 +26,7 @@ BEFORE = date(2024, 12, 31)
 AFTER = date(2025, 7, 1)
 ISLAND_DISTRICTS = {"318", "471", "498", "536", "755"}
 
-# domain.md §5.1: the 34 province codes of Decision 19/2025/QĐ-TTg.
+# docs/legal-basis.md#geography: the 34 province codes of Decision 19/2025/QĐ-TTg.
 PROVINCE_CODES_2025 = {
     "01", "04", "08", "11", "12", "14", "15", "19", "20", "22", "24", "25", "31", "33", "37", "38", "40",
     "42", "44", "46", "48", "51", "52", "56", "66", "68", "75", "79", "80", "82", "86", "91", "92", "96",

@@ -53,7 +53,8 @@ def test_the_line_depends_on_where_the_household_lives():
 
 
 def test_deprivations_never_make_a_household_above_the_line_poor():
-    # The rule is AND, not OR (domain.md §1.3): twelve deprivations with income above the line.
+    # The rule is AND, not OR (docs/legal-basis.md#classification-rule): twelve deprivations with income
+    # above the line.
     got = classify([household("00001", "rich_but_deprived", income=RURAL_LINE + 1, deprivations=12)])
     assert got == {"rich_but_deprived": "average"}
 
