@@ -5,10 +5,12 @@ reform). Grain out: one row per household of those units, in the HOUSEHOLD contr
 
 Every random draw for a unit comes from a numpy Generator seeded by (seed, year, unit code), so
 any subset of units reproduces exactly the households it has in a national run. The model is
-deliberately simple and tuned to the published review results (domain.md §4.6): ethnic mix by
-province (2019 census shares, rounded), income per person lognormal and lower for rural and
-minority households, deprivations that rise as income falls, and a few households exactly at the
-income line so that the inclusive "≤ line" boundary is exercised.
+deliberately simple: ethnic mix by province (2019 census shares, rounded), income per person
+lognormal and lower for rural and minority households, deprivations that rise as income falls, and
+a few households exactly at the income line so that the inclusive "≤ line" boundary is exercised.
+On top of it, each region and year gets a `Shift` of log income and of the deprivation log-odds,
+solved by `synthetic/calibration.py` so that the expected poor and poor + near-poor rates match the
+published review results (`schemas/reference/published/`).
 """
 
 from __future__ import annotations
@@ -131,18 +133,18 @@ PROVINCE_PROFILES: dict[str, ProvinceProfile] = {
 }
 _DEFAULT_PROFILE = _profile(_NCC, 0.05, g06=1)
 
-# Median income per person per month (VND) of a rural Kinh household, by region: tuned so that the
-# share of households at or under the line (poor + near-poor) lands near the published 2022–2023
-# rates: northern mountains ≈ 18–22 %, Central Highlands ≈ 12–15 %, north-central and central coast
-# ≈ 8–10 %, Mekong ≈ 4–6 %, Red River Delta ≈ 2 %, Southeast < 1 %.
+# Median income per person per month (VND) of a rural Kinh household, by region, before the region-year
+# Shift: a starting point near the published 2022–2023 rates, so that the solved shifts stay small.
 REGION_RURAL_KINH_MEDIAN: dict[str, float] = {
     _NMM: 3_600_000, _CH: 3_700_000, _NCC: 3_400_000, _MD: 4_000_000, _RRD: 4_600_000, _SE: 7_000_000,
 }
 # Households per commune differ by region: mountain communes are large in area but thinly settled,
 # delta and southeastern ones dense. Factors bring each region's share of the ~27 million households
-# near its census share (RRD 25 %, NCC 20 %, SE 19 %, MD 18 %, NMM 11.5 %, CH 5.5 %).
+# near its share in the 2023 published results (all households = poor + near-poor households / rate:
+# RRD 25.7 %, NCC 21.2 %, MD 18.0 %, SE 17.4 %, NMM 12.0 %, CH 5.8 %), so that the regions weigh in the
+# national rates as they do in the ministry's.
 REGION_SIZE_FACTOR: dict[str, float] = {
-    _NMM: 0.53, _RRD: 1.15, _NCC: 0.8, _CH: 0.81, _SE: 2.1, _MD: 1.17,
+    _NMM: 0.555, _RRD: 1.18, _NCC: 0.83, _CH: 0.845, _SE: 1.87, _MD: 1.165,
 }
 URBAN_INCOME_FACTOR = 1.7
 MINORITY_INCOME_FACTOR = 0.52
@@ -150,6 +152,9 @@ INCOME_SPREAD = 0.55          # standard deviation of log income between househo
 COMMUNE_INCOME_SPREAD = 0.18  # standard deviation of the commune's log income effect
 INCOME_ROUNDING = 1_000       # incomes are reported in thousands of đồng
 INCOME_FLOOR = 150_000
+# Households that report exactly their line are drawn among those with an income up to this many lines (people
+# near the line round to it; a rich household does not), so the richest regions keep their tiny rates.
+AT_LINE_NEIGHBOURHOOD = 2.0
 
 # Log-odds of each deprivation for a household whose income sits exactly at its line; they rise by
 # DEPRIVATION_INCOME_SLOPE for each unit that log income falls below the line, so deprivations are
@@ -179,9 +184,79 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@dataclass(frozen=True)
+class Shift:
+    """A region-year's calibration on top of the model: added to every household's log income and to the
+    log-odds of every deprivation (synthetic/calibration.py solves them)."""
+
+    income: float = 0.0
+    deprivation: float = 0.0
+
+
+NO_SHIFT = Shift()
+
+
+def log_income_mean(region_key: str, unit_income_effect: np.ndarray | float, urban: np.ndarray,
+                    minority: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """A household's expected log income per person before its own draw (INCOME_SPREAD) and the Shift."""
+    return (math.log(REGION_RURAL_KINH_MEDIAN[region_key]) + unit_income_effect
+            + np.where(urban, math.log(URBAN_INCOME_FACTOR), 0.0)
+            + np.where(minority, math.log(MINORITY_INCOME_FACTOR), 0.0)
+            - 0.04 * (size - 4))
+
+
+def household_size_mean(minority: np.ndarray, urban: np.ndarray) -> np.ndarray:
+    """Mean of the Poisson part of household size (size = 1 + Poisson, at most 15)."""
+    return np.where(minority, 3.3, 2.5) - np.where(urban, 0.3, 0.0)
+
+
+MAX_HOUSEHOLD_SIZE = 15
+
+
+def deprivation_offset(minority: np.ndarray, urban: np.ndarray) -> np.ndarray:
+    """What a household's group adds to every deprivation's log-odds (besides income and its own effect)."""
+    return np.where(minority, DEPRIVATION_MINORITY_SHIFT, 0.0) + np.where(urban, 0.0, DEPRIVATION_RURAL_SHIFT)
+
+
+def deprivation_logits_at_line() -> np.ndarray:
+    return np.array([DEPRIVATION_LOGIT_AT_LINE[i] for i in INDICATOR_IDS], dtype=np.float32)
+
+
 def unit_rng(seed: int, year: int, unit_code: str) -> np.random.Generator:
     """The Generator of one unit; the code's width is part of the key (commune 00318 ≠ district 318)."""
     return np.random.default_rng([seed, year, len(unit_code), int(unit_code)])
+
+
+@dataclass(frozen=True)
+class UnitTraits:
+    """What kind of place a unit is: drawn first from its Generator, whatever the scale."""
+
+    full_size: float              # households at scale 1
+    urban_share: float
+    minority_share: float
+    group_codes: list[str]        # the minority groups of its province profile
+    group_mix: np.ndarray         # their shares among the unit's minority households
+    unit_income_effect: float
+    village_count: int
+
+
+def draw_unit_traits(rng: np.random.Generator, *, households_mean: float, unit_type: str | None,
+                     profile: ProvinceProfile) -> UnitTraits:
+    """The unit-level draws, in the order `_draw_unit` takes them (the calibration reads the same ones)."""
+    full_size = households_mean * rng.lognormal(-0.08, 0.4)
+    urban_share = float(np.clip(UNIT_TYPE_URBAN_SHARE.get(unit_type or "", 0.1) + rng.normal(0, 0.03),
+                                0.0, 1.0))
+    base_minority = profile.minority_share * (0.45 if urban_share > 0.5 else 1.0)
+    concentration = 6.0
+    minority_share = float(rng.beta(max(base_minority, 1e-4) * concentration + 0.02,
+                                    max(1.0 - base_minority, 1e-4) * concentration + 0.02))
+    group_codes = sorted(profile.minority_groups)
+    group_weights = np.array([profile.minority_groups[c] for c in group_codes], dtype=float)
+    group_mix = rng.dirichlet(group_weights / group_weights.sum() * 3.0 + 0.05)
+    unit_income_effect = rng.normal(0.0, COMMUNE_INCOME_SPREAD)
+    village_count = max(1, round(full_size / 180))
+    return UnitTraits(full_size, urban_share, minority_share, group_codes, group_mix, unit_income_effect,
+                      village_count)
 
 
 @dataclass(frozen=True)
@@ -203,57 +278,40 @@ class _UnitDraws:
 
 def _draw_unit(rng: np.random.Generator, *, households_mean: float, scale: float, unit_type: str | None,
                profile: ProvinceProfile, lines: Mapping[str, float], at_line_share: float,
-               disagreement_rate: float) -> _UnitDraws:
+               disagreement_rate: float, shift: Shift = NO_SHIFT) -> _UnitDraws:
     """Draws one unit. Unit-level draws come first and never depend on `scale`, so scaling a run
     changes how many households a unit has, not what kind of place it is."""
-    # -- the unit: size, urban share, ethnic mix, income level, villages
-    full_size = households_mean * rng.lognormal(-0.08, 0.4)
-    urban_share = float(np.clip(UNIT_TYPE_URBAN_SHARE.get(unit_type or "", 0.1) + rng.normal(0, 0.03),
-                                0.0, 1.0))
-    base_minority = profile.minority_share * (0.45 if urban_share > 0.5 else 1.0)
-    concentration = 6.0
-    minority_share = float(rng.beta(max(base_minority, 1e-4) * concentration + 0.02,
-                                    max(1.0 - base_minority, 1e-4) * concentration + 0.02))
-    group_codes = sorted(profile.minority_groups)
-    group_weights = np.array([profile.minority_groups[c] for c in group_codes], dtype=float)
-    group_mix = rng.dirichlet(group_weights / group_weights.sum() * 3.0 + 0.05)
-    unit_income_effect = rng.normal(0.0, COMMUNE_INCOME_SPREAD)
-    village_count = max(1, round(full_size / 180))
+    unit = draw_unit_traits(rng, households_mean=households_mean, unit_type=unit_type, profile=profile)
 
     # -- the households
-    count = max(1, round(full_size * scale))
-    urban = rng.random(count) < urban_share
-    is_minority = rng.random(count) < minority_share
-    group_pick = rng.choice(len(group_codes), size=count, p=group_mix)
-    ethnic_codes = [KINH, *group_codes]
+    count = max(1, round(unit.full_size * scale))
+    urban = rng.random(count) < unit.urban_share
+    is_minority = rng.random(count) < unit.minority_share
+    group_pick = rng.choice(len(unit.group_codes), size=count, p=unit.group_mix)
+    ethnic_codes = [KINH, *unit.group_codes]
     ethnic_index = np.where(is_minority, group_pick + 1, 0)
 
-    size = 1 + rng.poisson(np.where(is_minority, 3.3, 2.5) - np.where(urban, 0.3, 0.0))
-    size = np.minimum(size, 15)
+    size = 1 + rng.poisson(household_size_mean(is_minority, urban))
+    size = np.minimum(size, MAX_HOUSEHOLD_SIZE)
 
-    median = REGION_RURAL_KINH_MEDIAN[profile.region_key]
-    log_income = (math.log(median) + unit_income_effect
-                  + np.where(urban, math.log(URBAN_INCOME_FACTOR), 0.0)
-                  + np.where(is_minority, math.log(MINORITY_INCOME_FACTOR), 0.0)
-                  - 0.04 * (size - 4)
-                  + rng.normal(0.0, INCOME_SPREAD, count))
+    log_income = (log_income_mean(profile.region_key, unit.unit_income_effect, urban, is_minority, size)
+                  + shift.income + rng.normal(0.0, INCOME_SPREAD, count))
     income = np.maximum(np.round(np.exp(log_income) / INCOME_ROUNDING) * INCOME_ROUNDING, INCOME_FLOOR)
     line = np.where(urban, lines["urban"], lines["rural"])
-    income = np.where(rng.random(count) < at_line_share, line, income)
+    income = np.where((rng.random(count) < at_line_share) & (income <= AT_LINE_NEIGHBOURHOOD * line), line, income)
 
     # float32 is ample for probabilities and halves the cost of the households × 12 draws.
-    logits = np.array([DEPRIVATION_LOGIT_AT_LINE[i] for i in INDICATOR_IDS], dtype=np.float32)
-    shift = (DEPRIVATION_INCOME_SLOPE * -np.log(income / line)
-             + np.where(is_minority, DEPRIVATION_MINORITY_SHIFT, 0.0)
-             + np.where(urban, 0.0, DEPRIVATION_RURAL_SHIFT)
-             + rng.normal(0.0, DEPRIVATION_HOUSEHOLD_SPREAD, count)).astype(np.float32)
+    logits = deprivation_logits_at_line() + np.float32(shift.deprivation)
+    household_shift = (DEPRIVATION_INCOME_SLOPE * -np.log(income / line)
+                       + deprivation_offset(is_minority, urban)
+                       + rng.normal(0.0, DEPRIVATION_HOUSEHOLD_SPREAD, count)).astype(np.float32)
     deprived = (rng.random((count, len(INDICATOR_IDS)), dtype=np.float32)
-                < _sigmoid(logits[None, :] + shift[:, None]))
+                < _sigmoid(logits[None, :] + household_shift[:, None]))
 
     under_line = income <= line
     social_protection = rng.random(count) < np.where(under_line, 0.18, 0.04)
     merit = rng.random(count) < 0.02
-    village = rng.integers(1, village_count + 1, size=count)
+    village = rng.integers(1, unit.village_count + 1, size=count)
     disagree = rng.random(count) < disagreement_rate
     disagree_offset = rng.integers(1, len(CLASSIFICATIONS), size=count)
     return _UnitDraws(size, urban, ethnic_index, income, deprived, social_protection, merit, village,
@@ -278,18 +336,22 @@ def _classified(households: pl.LazyFrame, standard: Mapping[str, Any]) -> pl.Laz
 
 def generate_households(units: pl.DataFrame, *, seed: int, year: int, standard: Mapping[str, Any],
                         households_per_unit: float, scale: float = 1.0, at_line_share: float = 0.004,
-                        disagreement_rate: float = 0.002, fill_reported: bool = True) -> pl.DataFrame:
+                        disagreement_rate: float = 0.002, fill_reported: bool = True,
+                        shifts: Mapping[str, Shift] | None = None) -> pl.DataFrame:
     """One row per unit in → one row per household out, ordered by unit (as given) and household id.
 
     `units` needs `unit_code`, `unit_type` and `profile_province_code` (the pre-2025 province whose
     ethnic and income profile the unit draws from), and may carry `size_weight` (default: by unit type).
     `households_per_unit` is the mean number of households of a unit of weight 1 at scale 1; `scale`
     multiplies it (0.01 for a quick sample). `standard` is the standard's file
-    (schemas.standards.load_standard): its income lines place some households exactly at the line, and
+    (schemas.standards.load_standard): its income lines place some households exactly at the line (an
+    `at_line_share` of those with an income up to AT_LINE_NEIGHBOURHOOD lines), and
     its rule fills `reported_classification`, of which a `disagreement_rate` share is deliberately wrong
-    so that data-quality checks have something to find.
+    so that data-quality checks have something to find. `shifts` (by region key; none: the bare model) is
+    the calibration of the year (synthetic/calibration.py).
     """
     lines = standard_thresholds(standard)["income_line"]
+    shifts = shifts or {}
     schema = HOUSEHOLD.polars_schema()
     if units.height == 0:
         return pl.DataFrame(schema=schema)
@@ -301,10 +363,11 @@ def generate_households(units: pl.DataFrame, *, seed: int, year: int, standard: 
     for unit_code, unit_type, profile_code, weight in units.select(
             "unit_code", "unit_type", "profile_province_code", "size_weight").iter_rows():
         rng = unit_rng(seed, year, unit_code)
+        profile = profile_for(profile_code)
         draws.append(_draw_unit(rng, households_mean=households_per_unit * weight, scale=scale,
-                                unit_type=unit_type,
-                                profile=profile_for(profile_code), lines=lines, at_line_share=at_line_share,
-                                disagreement_rate=disagreement_rate))
+                                unit_type=unit_type, profile=profile, lines=lines, at_line_share=at_line_share,
+                                disagreement_rate=disagreement_rate,
+                                shift=shifts.get(profile.region_key, NO_SHIFT)))
 
     counts = np.array([d.size.shape[0] for d in draws])
     unit_index = pl.Series("unit_index", np.repeat(np.arange(len(draws)), counts))

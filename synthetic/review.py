@@ -15,6 +15,7 @@ so a national run at full scale (about 27 million households) never holds more t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -27,8 +28,10 @@ import polars as pl
 
 from schemas import geography
 from schemas.contracts import AREA_SUMMARY, HOUSEHOLD
+from synthetic.calibration import RegionCalibration, solve_shifts
 from synthetic.households import (
     NATIONAL_HOUSEHOLDS,
+    Shift,
     generate_households,
     roll_up_summary,
     summarise_households,
@@ -144,6 +147,24 @@ def households_per_unit_weight(year: int, households_per_commune: float | None =
     return per_unit / float(weights.mean())
 
 
+@functools.lru_cache(maxsize=16)
+def calibration(year: int, seed: int = DEFAULT_SEED, standard_id: str | None = None,
+                at_line_share: float = DEFAULT_AT_LINE_SHARE) -> dict[str, RegionCalibration]:
+    """The year's calibration per region key (synthetic/calibration.py), over every unit of the country, so
+    that a province or a district generated alone gets the same households as in a national run."""
+    standard = standard_for(year, standard_id)
+    return solve_shifts(synthetic_units(year), seed=seed, year=year, standard=standard,
+                        at_line_share=at_line_share)
+
+
+def calibrated_shifts(settings: GenerationSettings) -> dict[str, Shift]:
+    """The Shift of each region for these settings (none when `settings.calibrated` is False)."""
+    if not settings.calibrated:
+        return {}
+    solved = calibration(settings.year, settings.seed, settings.standard_id, settings.at_line_share)
+    return {region: result.shift for region, result in solved.items()}
+
+
 # ---------------------------------------------------------------------------------------------
 # Generation in batches.
 
@@ -157,6 +178,7 @@ class GenerationSettings:
     at_line_share: float = DEFAULT_AT_LINE_SHARE
     fill_reported: bool = True
     standard_id: str | None = None
+    calibrated: bool = True   # False: the bare model, without the published results' region-year shifts
 
 
 @dataclass(frozen=True)
@@ -175,6 +197,7 @@ def iter_household_batches(settings: GenerationSettings, units: pl.DataFrame, st
     `households` frame is in the HOUSEHOLD contract's columns, in unit order then household id; island
     districts' households carry the district code in `commune_code` (they only feed summaries)."""
     per_weight = households_per_unit_weight(settings.year, settings.households_per_commune)
+    shifts = calibrated_shifts(settings)
     # A district is always one batch (its file summarises all its communes); from 2025 a province's
     # communes come in runs of COMMUNES_PER_BATCH.
     batch_keys = units.with_columns(
@@ -187,7 +210,7 @@ def iter_household_batches(settings: GenerationSettings, units: pl.DataFrame, st
             batch_units.select("unit_code", "unit_type", "profile_province_code", "size_weight"),
             seed=settings.seed, year=settings.year, standard=standard, households_per_unit=per_weight,
             scale=settings.scale, at_line_share=settings.at_line_share,
-            disagreement_rate=settings.disagreement_rate, fill_reported=settings.fill_reported)
+            disagreement_rate=settings.disagreement_rate, fill_reported=settings.fill_reported, shifts=shifts)
         yield HouseholdBatch(province_code, district_code, batch_units.drop("chunk"), households)
 
 
@@ -403,6 +426,7 @@ def _write_manifest(out_dir: Path, result: GenerationResult, settings: Generatio
         "geography_version": geography.geography_version(geography.review_date(result.year)),
         "seed": settings.seed,
         "scale": settings.scale,
+        "calibrated_to_published_results": settings.calibrated,
         "households": result.households,
         "files": [asdict(f) for f in result.files],
     }

@@ -12,7 +12,10 @@ commune (CSV, optionally XLSX laid out like a report form), one area summary per
 manifest.json listing every file. Households are invented but plausible: ethnic mix by
 province, income lower in rural and minority households, deprivations rising as income falls,
 a few households exactly at the income line, and a small share of deliberately wrong
-commune classifications. The same seed and options always give the same files.
+commune classifications. Each region's poor and poor + near-poor rates are calibrated to the
+ministry's published results for the year (2022–2024 as published; other years follow the
+national trend: see synthetic/calibration.py), whatever the scale and whichever provinces are
+chosen. The same seed and options always give the same files.
 
 Layout: DIR/<year>/commune/<code>.csv, DIR/<year>/district/<code>.csv,
         DIR/<year>/province/<code>.csv, DIR/manifest.json
