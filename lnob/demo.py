@@ -78,8 +78,12 @@ def run_demo(settings, data_dir: Path, say: Say = print) -> DemoResult:
         f"{already} already submitted before")
 
     last = YEARS[-1]
-    commune_file = next(root / f.path for root, f in files
-                        if f.level == "commune" and f.year == last and f.format == "csv")
+    # The largest commune list: the broken copy edits its 3rd, 5th and 7th rows, and at the demo's scale a
+    # small commune has fewer.
+    commune_root, commune = max(((root, f) for root, f in files
+                                 if f.level == "commune" and f.year == last and f.format == "csv"),
+                                key=lambda pair: pair[1].rows)
+    commune_file = commune_root / commune.path
     district_file = next(root / f.path for root, f in files if f.level == "district" and f.year == last)
     say("submitting deliberately broken files …")
     for case in deliberately_broken(data_dir, commune_file, district_file):

@@ -3,8 +3,11 @@
 Hà Giang (02) sends its full household lists (every commune), its districts and the province their
 summaries; every other province sends only its province summary. So the national and regional
 figures exist, and every row says where its numbers came from (`source_level`) and how complete they
-are. A few files are broken on purpose to show what a submitter is told; one commune resubmits a
-corrected file to show supersession. `lnob/demo.py` submits them and runs the night.
+are. Every province is generated at the same SCALE, calibrated to the published results of its year
+(synthetic/calibration.py), so the national and regional rates read like the ministry's: at 2 % of the
+real household count (about 540,000 households a year) each region's rates sit within a few tenths of a
+point of their targets and a year takes seconds to generate. A few files are broken on purpose to show
+what a submitter is told; one commune resubmits a corrected file to show supersession. `lnob/demo.py` submits them and runs the night.
 """
 
 from __future__ import annotations
@@ -18,8 +21,7 @@ import polars as pl
 
 DETAIL_PROVINCE = "02"          # Hà Giang: mountainous, mostly minority, seven poor districts (Decision 353)
 YEARS = (2023, 2024)
-DETAIL_SCALE = 0.2              # share of Hà Giang's real household count generated
-SUMMARY_SCALE = 0.01            # the rest of the country only feeds province summaries
+SCALE = 0.02                    # share of every province's real household count generated
 SEED = 7
 
 Say = Callable[[str], None]
@@ -33,13 +35,13 @@ def generate_season(data_dir: Path, say: Say) -> list:
     for year in YEARS:
         say(f"generating {year}: Hà Giang in household detail …")
         detail = write_synthetic_review(data_dir / "detail", year, provinces=[DETAIL_PROVINCE], seed=SEED,
-                                        scale=DETAIL_SCALE, xlsx=False)
+                                        scale=SCALE, xlsx=False)
         files += [(data_dir / "detail", f) for f in detail.files]
         others = [code for code in units_at("province", review_date(year))["unit_code"].to_list()
                   if code != DETAIL_PROVINCE]
         say(f"generating {year}: {len(others)} other provinces as province summaries …")
         rest = write_synthetic_review(data_dir / "summaries", year, provinces=others, seed=SEED,
-                                      scale=SUMMARY_SCALE, levels=("province",))
+                                      scale=SCALE, levels=("province",))
         files += [(data_dir / "summaries", f) for f in rest.files if f.level == "province"]
         say(f"  {detail.households + rest.households:,} households generated")
     return files

@@ -9,7 +9,8 @@ Run lnob end to end on embedded defaults (what `make demo` does):
 
   1. generate review data for 2023 and 2024: Hà Giang (02) in household detail — every commune's
      household list, its districts' and the province's summaries — and every other province as
-     a province summary;
+     a province summary, all at 2 % of the real household count and calibrated to the ministry's
+     published national and regional rates of each year;
   2. submit every file (raw bytes kept in landing/, recorded in the registry) and validate them
      in batches; then submit a few deliberately broken files and show what their submitters are
      told, and a corrected resubmission that supersedes an accepted file;
