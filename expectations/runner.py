@@ -35,6 +35,8 @@ from pathlib import Path
 
 import polars as pl
 
+from schemas.vocabulary import SUBMISSION_KINDS
+
 SUITES_DIR = Path(__file__).resolve().parent
 ROW = "__row__"
 SUBMISSION = "__submission__"
@@ -117,7 +119,7 @@ def _add_derived(frame: pl.DataFrame, derived: dict) -> pl.DataFrame:
 class SuiteRunner:
     """An ephemeral GX context holding every contract's suite; validates frames, returns findings."""
 
-    def __init__(self, kinds: Iterable[str] = ("household", "area_summary", "area_attributes")) -> None:
+    def __init__(self, kinds: Iterable[str] = SUBMISSION_KINDS) -> None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig

@@ -12,6 +12,8 @@ from __future__ import annotations
 SUBMISSION_LEVELS: tuple[str, ...] = ("commune", "district", "province")
 MART_LEVELS: tuple[str, ...] = (*SUBMISSION_LEVELS, "region", "national")
 LEVEL_RANK: dict[str, int] = {level: rank for rank, level in enumerate(MART_LEVELS)}
+# Whom an access token speaks for: a submitting unit at its level, or the central data team.
+TOKEN_LEVELS: tuple[str, ...] = (*SUBMISSION_LEVELS, "operator")
 
 # Kinds of data a submission carries (one contract each, schemas/contracts.py).
 SUBMISSION_KINDS: tuple[str, ...] = ("household", "area_summary", "area_attributes")

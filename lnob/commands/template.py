@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from schemas.vocabulary import SUBMISSION_KINDS, SUBMISSION_LEVELS
+
 DESCRIPTION = """\
 Write an Excel workbook (.xlsx) to fill in and send back with `lnob submit`. It is generated from
 the submission contract, so its columns are exactly the ones lnob reads:
@@ -35,9 +37,9 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("template", help="write an Excel submission template for a unit and year",
                                    description=DESCRIPTION, epilog=EPILOG,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--level", required=True, choices=("commune", "district", "province"),
+    parser.add_argument("--level", required=True, choices=SUBMISSION_LEVELS,
                         help="the submitting level")
-    parser.add_argument("--kind", required=True, choices=("household", "area_summary", "area_attributes"),
+    parser.add_argument("--kind", required=True, choices=SUBMISSION_KINDS,
                         help="what the file holds")
     parser.add_argument("--unit", required=True, metavar="CODE",
                         help="the submitting unit's code (commune 5, district 3, province 2 digits)")

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from schemas.vocabulary import TOKEN_LEVELS
+
 DESCRIPTION = """\
 Bearer tokens for `lnob serve`. A token belongs to one unit:
   commune   submits and reads its own commune only
@@ -35,7 +37,7 @@ def register(subparsers) -> None:
                                description="Create a token for one unit and print it (only this once).",
                                epilog="example:\n  lnob tokens issue --level district --unit 001 --expires 90",
                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    issue.add_argument("--level", required=True, choices=("commune", "district", "province", "operator"))
+    issue.add_argument("--level", required=True, choices=TOKEN_LEVELS)
     issue.add_argument("--unit", help="the unit's code: commune 5, district 3, province 2 digits (none for operator)")
     issue.add_argument("--expires", type=float, metavar="DAYS", help="valid for this many days (default: no end)")
     issue.add_argument("--note", help="who holds it, for `lnob tokens list`")

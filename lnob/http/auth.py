@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from lnob.http.refusals import forbidden, unauthorized
+from schemas.vocabulary import LEVEL_RANK, SUBMISSION_LEVELS, TOKEN_LEVELS
 
-TOKEN_LEVELS: tuple[str, ...] = ("commune", "district", "province", "operator")
 OPERATOR_UNIT = "*"
 # Official code widths of the unit a level's token names.
 UNIT_CODE_WIDTH: dict[str, int] = {"commune": 5, "district": 3, "province": 2}
@@ -132,8 +132,7 @@ def reaches(caller: Caller, level: str, unit_code: str, year: int) -> bool:
         return True
     if caller.level == "commune":
         return False
-    order = ("commune", "district", "province")
-    if level not in order or order.index(level) >= order.index(caller.level):
+    if level not in SUBMISSION_LEVELS or LEVEL_RANK[level] >= LEVEL_RANK[caller.level]:
         return False
     try:
         return (level, unit_code) in _units_under(caller.level, caller.unit_code, int(year))
