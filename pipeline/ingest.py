@@ -23,6 +23,7 @@ Decisions written down here because a submitter or an operator will ask:
   renamed in batch order, then the outcomes of the whole batch are recorded in ONE registry transaction.
   The registry sees them one after the other, so two versions of one unit in a batch end as they would
   have one by one: the later received is current.
+  (The batch's writing and recording live in pipeline/batch_write.py.)
 - Options that are not registry columns (the XLSX sheet, whether the kind was inferred) are kept
   beside the reports as `reports/<id>.request.json`, so a later worker reads the file the same way.
 - A bug in lnob while validating never rejects a file (a rejected file cannot be accepted later with
@@ -36,7 +37,6 @@ import json
 import os
 import socket
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,15 +44,17 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from documents import findings_report
-from pipeline.parse import ParsedTable, parse_file
+from pipeline import batch_write
+from pipeline.batch import BATCH_KEY, SUBMITTING_UNIT, Work, has_error, stack
+from pipeline.parse import parse_file
 from schemas.contracts import CONTRACTS, KINDS, LEVELS, contract_for
-from store.registry import Outcome, Registry
+from schemas.vocabulary import FINAL_STATUSES
+from store.registry import Registry
 from store.settings import Settings
-from store.zones import fsync_all, land, landing_path, report_paths, staging_path, temporary_beside
+from store.zones import land, landing_path, report_paths
 from transforms.normalize import (
     ISSUE_SUFFIX,
     ROW,
-    HeaderMatch,
     contract_frame,
     header_key,
     infer_kind,
@@ -71,12 +73,7 @@ from transforms.reference_checks import (
 
 LISTED_PER_RULE = 20
 READ_THREADS = 4
-WRITE_THREADS = 4
-EARLY_WRITE_THREADS = 2          # beside GX, which keeps a core busy
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-FINAL_STATUSES = ("accepted", "rejected", "superseded")
-STAGING_EXTRA = {"submission_id": pl.String, "year": pl.Int64, "submitting_level": pl.String,
-                 "submitting_unit": pl.String, "standard": pl.String}
 
 
 class UsageError(ValueError):
@@ -96,12 +93,6 @@ def geography_for(year: int) -> Geography:
         _GEOGRAPHY[year] = Geography(provinces=units_at("province", on), districts=units_at("district", on),
                                      communes=units_at("commune", on), reform_applies=on >= REFORM_DATE)
     return _GEOGRAPHY[year]
-
-
-def _geography_version(year: int) -> str:
-    from schemas.geography import geography_version, review_date
-
-    return geography_version(review_date(year))
 
 
 _ETHNIC: dict[str, object] = {}
@@ -148,67 +139,6 @@ def _now_year() -> int:
 
 # --- one submission's work --------------------------------------------------------------------------
 
-BATCH_KEY = "__submission__"   # which file of a batch a row came from: its position in the batch (0, 1, …)
-SUBMITTING_UNIT = "__submitting_unit__"   # and the unit that submitted it
-
-
-@dataclass
-class _Work:
-    record: object                      # store.registry.SubmissionRecord
-    options: dict
-    findings: list[dict] = field(default_factory=list)
-    parsed: ParsedTable | None = None
-    match: HeaderMatch | None = None
-    raw: pl.DataFrame | None = None      # the file's rows as text under contract names, before typing
-    machine: frozenset[str] = frozenset()
-    normalized: pl.DataFrame | None = None
-    absent: set[str] = field(default_factory=set)
-    failed: str | None = None           # an internal error: the check did not finish
-
-    @property
-    def file_name(self) -> str:
-        return self.record.original_name or self.record.content_hash[:12]
-
-    def header_of(self, name: str | None) -> str | None:
-        if name is None or self.match is None:
-            return name
-        position = self.match.position_of(name)
-        return self.match.headers.get(position, name) if position is not None else name
-
-    def cell_of(self, name: str | None, row: int | None) -> str | None:
-        if name is None or self.match is None or self.parsed is None:
-            return None
-        position = self.match.position_of(name)
-        return self.parsed.cell(position, row) if position is not None else None
-
-    def add(self, rule: str, *, severity: str | None = None, row: int | None = None, cell: str | None = None,
-            column: str | None = None, value: str | None = None, count: int = 1, message_vi: str | None = None,
-            message_en: str | None = None, **params) -> None:
-        """Add a finding; `column` is as written in the file."""
-        record = self.record
-        context = {"column": column, "value": value, "row": row, "cell": cell, "count": count,
-                   "kind": record.kind, "level": record.level, "unit_code": record.unit_code, "year": record.year,
-                   "geography": _safe_geography_version(record.year), **params}
-        default_severity, template_vi, template_en = findings_report.MESSAGES.get(rule, ("error", "{detail}", "{detail}"))
-        self.findings.append({
-            "severity": severity or default_severity, "rule": rule, "file": self.file_name,
-            "sheet": self.parsed.sheet if self.parsed else None, "row": row, "cell": cell, "column": column,
-            "value": value, "message_vi": findings_report.render(message_vi or template_vi, **context),
-            "message_en": findings_report.render(message_en or template_en, **context), "count": count,
-        })
-
-    def add_parse_issue(self, found: dict) -> None:
-        self.add(found["rule"], severity=found["severity"], row=found["row"], cell=found["cell"],
-                 column=found["column"], value=found["value"], count=found["count"], **found["params"])
-
-
-def _safe_geography_version(year: int) -> str:
-    try:
-        return _geography_version(year)
-    except Exception:  # noqa: BLE001 — an implausible year still gets its message
-        return ""
-
-
 def _read_request(settings: Settings, submission_id: str) -> dict:
     path = settings.reports / f"{submission_id}.request.json"
     try:
@@ -224,7 +154,7 @@ def _write_request(settings: Settings, submission_id: str, options: dict) -> Non
         findings_report._write_atomically(path, json.dumps(options, ensure_ascii=False, indent=2) + "\n")
 
 
-def _read(work: _Work, data: bytes) -> None:
+def _read(work: Work, data: bytes) -> None:
     """Read the file and match its headers: `work.raw` holds its rows as text under contract names."""
     record = work.record
     work.parsed = parsed = parse_file(data, file_name=record.original_name or "", sheet=work.options.get("sheet"),
@@ -256,18 +186,7 @@ def _read(work: _Work, data: bytes) -> None:
     work.machine = frozenset(n for p, n in match.columns.items() if p in parsed.machine_numeric)
 
 
-def _stack(frames: list[pl.DataFrame], **per_frame: tuple[list, pl.DataType]) -> pl.DataFrame:
-    """Frames one under the other, with BATCH_KEY (the position of the frame each row came from) and
-    columns holding one value per frame (e.g. the submitting unit): `name=(values, dtype)`, in order."""
-    stacked = pl.concat(frames, how="vertical")
-    filled = [(position, frame.height) for position, frame in enumerate(frames) if frame.height]
-    frame_of_row = (pl.DataFrame(filled, schema={BATCH_KEY: pl.UInt32, "rows": pl.UInt32}, orient="row")
-                    .select(pl.col(BATCH_KEY).repeat_by("rows").explode()).to_series())
-    return stacked.hstack([frame_of_row, *[pl.Series(name, values, dtype=dtype).gather(frame_of_row)
-                                           for name, (values, dtype) in per_frame.items()]])
-
-
-def _type_together(group: list[_Work]) -> None:
+def _type_together(group: list[Work]) -> None:
     """Type the rows of several files of one kind (and the same reading options) as one frame, find the
     problems of their values, and hand each file its own rows and findings back.
 
@@ -293,7 +212,7 @@ def _type_together(group: list[_Work]) -> None:
     stacked = pl.concat(normalized)
     issues_of: dict = {}
     if any(stacked.get_column(c.name + ISSUE_SUFFIX).null_count() < stacked.height for c in contract.columns):
-        issues = value_issues(_stack(normalized).lazy(), contract, keep=(BATCH_KEY,)).collect()
+        issues = value_issues(stack(normalized).lazy(), contract, keep=(BATCH_KEY,)).collect()
         issues_of = issues.partition_by(BATCH_KEY, as_dict=True, include_key=False)
     for position, (work, rows) in enumerate(zip(group, normalized, strict=True)):
         work.normalized = rows
@@ -301,10 +220,10 @@ def _type_together(group: list[_Work]) -> None:
             _add_row_issues(work, issues_of[(position,)])
 
 
-def _type_values(works: list[_Work]) -> None:
+def _type_values(works: list[Work]) -> None:
     """Type every read file, grouped by what typing depends on (kind, level and year, machine-written
     numbers); a group that fails is retried file by file, so one file's trouble stays its own."""
-    groups: dict[tuple, list[_Work]] = {}
+    groups: dict[tuple, list[Work]] = {}
     for work in works:
         if work.raw is not None and not work.failed:
             record = work.record
@@ -320,7 +239,7 @@ def _type_values(works: list[_Work]) -> None:
                     work.failed = f"{type(exc).__name__}: {exc}"
 
 
-def _add_row_issues(work: _Work, issues: pl.DataFrame) -> None:
+def _add_row_issues(work: Work, issues: pl.DataFrame) -> None:
     """Row problems (value or reference), at most LISTED_PER_RULE per rule and column, with the total."""
     if issues.height == 0:
         return
@@ -333,15 +252,15 @@ def _add_row_issues(work: _Work, issues: pl.DataFrame) -> None:
                  column=column, value=row["value"], count=totals[(row["rule"], row["column"])])
 
 
-def _validate_columns(works: list[_Work], runner) -> None:
+def _validate_columns(works: list[Work], runner) -> None:
     """GX suites: one validation per kind over every prepared file of the batch."""
-    by_kind: dict[str, list[_Work]] = {}
+    by_kind: dict[str, list[Work]] = {}
     for work in works:
         if work.normalized is not None and not work.failed:
             by_kind.setdefault(work.record.kind, []).append(work)
     for kind, group in by_kind.items():
         contract = CONTRACTS[kind]
-        stacked = _stack([w.normalized for w in group])
+        stacked = stack([w.normalized for w in group])
         frame = contract_frame(stacked.lazy(), contract, keep=(BATCH_KEY,)).collect()
         try:
             results = runner.validate(kind, frame, absent_columns={p: w.absent for p, w in enumerate(group)},
@@ -371,12 +290,12 @@ def _validate_columns(works: list[_Work], runner) -> None:
                          message_en=result.message_en)
 
 
-def _find_references(works: list[_Work]) -> tuple[list[tuple], dict[int, str]]:
+def _find_references(works: list[Work]) -> tuple[list[tuple], dict[int, str]]:
     """Reference problems of the files given, the rows of the files of one kind, level and year in one
     query; a group that fails is retried file by file, so one file's trouble stays its own. Returns
     ([(file, its own problems, its rows' problems)], {id(file): the error when its check failed}); nothing
     is added to the files here (`_add_references` does, in batch order)."""
-    groups: dict[tuple, list[_Work]] = {}
+    groups: dict[tuple, list[Work]] = {}
     for work in works:
         record = work.record
         groups.setdefault((record.kind, record.level, record.year), []).append(work)
@@ -394,7 +313,7 @@ def _find_references(works: list[_Work]) -> tuple[list[tuple], dict[int, str]]:
     return found, failed
 
 
-def _add_references(works: list[_Work], found: list[tuple], failed: dict[int, str]) -> None:
+def _add_references(works: list[Work], found: list[tuple], failed: dict[int, str]) -> None:
     """The reference problems of `_find_references`, for the files that have not failed meanwhile."""
     for work in works:
         if not work.failed and id(work) in failed:
@@ -408,7 +327,7 @@ def _add_references(works: list[_Work], found: list[tuple], failed: dict[int, st
             _add_row_issues(work, rows)
 
 
-def _reference_issues_together(group: list[_Work]) -> list[tuple[_Work, pl.DataFrame, pl.DataFrame | None]]:
+def _reference_issues_together(group: list[Work]) -> list[tuple[Work, pl.DataFrame, pl.DataFrame | None]]:
     """(file, problems of the submission itself, problems of its rows) for files of one kind, level and
     year: what `reference_issues` says of each, with the rows of every file checked in one query."""
     first = group[0].record
@@ -420,7 +339,7 @@ def _reference_issues_together(group: list[_Work]) -> list[tuple[_Work, pl.DataF
     rows_of: dict = {None: pl.DataFrame(schema=REFERENCE_ISSUE_SCHEMA)}
     checked = [w for w in checked if w.normalized is not None]     # a file not read has no rows to check
     if checked:
-        frame = _stack([w.normalized for w in checked],
+        frame = stack([w.normalized for w in checked],
                        **{SUBMITTING_UNIT: ([w.record.unit_code for w in checked], pl.String)})
         issues = row_issues(frame.lazy(), kind=first.kind, level=first.level,
                             unit_code=pl.col(SUBMITTING_UNIT), geography=geography, ethnic_codes=codes,
@@ -432,260 +351,6 @@ def _reference_issues_together(group: list[_Work]) -> list[tuple[_Work, pl.DataF
             for w, whole in zip(group, wholes, strict=True)]
 
 
-def _staging_frames(works: list[_Work]) -> list[pl.DataFrame]:
-    """The staging rows of accepted files, in order: the typed contract columns in row order, then the
-    submission's own columns. Built for all files of a kind at once, then cut back into files."""
-    frames: dict[int, pl.DataFrame] = {}
-    by_kind: dict[str, list[int]] = {}
-    for index, work in enumerate(works):
-        by_kind.setdefault(work.record.kind, []).append(index)
-    for kind, indexes in by_kind.items():
-        contract = contract_for(kind)
-        records = [works[i].record for i in indexes]
-        stacked = _stack(
-            [works[i].normalized for i in indexes],
-            submission_id=([r.submission_id for r in records], pl.String),
-            year=([r.year for r in records], pl.Int64),
-            submitting_level=([r.level for r in records], pl.String),
-            submitting_unit=([r.unit_code for r in records], pl.String),
-            standard=([r.standard for r in records], pl.String),
-        )
-        stacked = (contract_frame(stacked.lazy(), contract, keep=tuple(STAGING_EXTRA)).drop(ROW)
-                   .collect().cast({**dict(contract.polars_schema()), **STAGING_EXTRA}))
-        offset = 0
-        for index in indexes:
-            height = works[index].normalized.height
-            frames[index] = stacked.slice(offset, height)
-            offset += height
-    return [frames[index] for index in range(len(works))]
-
-
-def _verdict(record, *, status: str, findings: list[dict], supersedes: str | None, duplicate: bool,
-             report_json: Path | None, report_html: Path | None) -> dict:
-    return {
-        "submission_id": record.submission_id, "status": status, "supersedes": supersedes, "duplicate": duplicate,
-        "level": record.level, "unit_code": record.unit_code, "year": record.year, "kind": record.kind,
-        "standard": record.standard, "content_hash": record.content_hash, "findings": findings,
-        "findings_total": sum(s["count"] for s in findings_report.summarise(findings)),
-        "report_json": str(report_json) if report_json else None,
-        "report_html": str(report_html) if report_html else None,
-    }
-
-
-@dataclass
-class _Decision:
-    """A validated file's outcome, on its way to staging, reports and the registry."""
-
-    work: _Work
-    findings: list[dict]
-    errors: int
-    warnings: int
-    json_path: Path
-    html_path: Path
-    staged: Path | None = None          # set when accepted
-    report: dict = field(default_factory=dict)
-
-    @property
-    def accepted(self) -> bool:
-        return self.errors == 0 and self.work.normalized is not None
-
-    def outcome(self) -> Outcome:
-        return Outcome(self.work.record.submission_id, accepted=self.accepted, staging_path=self.staged,
-                       report_path=self.json_path, findings_count=self.errors, warnings_count=self.warnings)
-
-
-def _finish_all(works: list[_Work], settings: Settings, registry: Registry,
-                prepared: dict[int, Path] | None = None) -> list[dict]:
-    """Decide every file of the batch, write staging and reports, then record the outcomes in one registry
-    transaction (see the module notes for the order of writes).
-
-    Every file is written under a temporary name first, all are made durable together (`fsync_all`), then
-    renamed file by file in batch order. If writing fails at one file, the files before it are recorded
-    in the registry and the error is raised: as when each file was finished on its own. `prepared`:
-    staging files already written under temporary names ({id(file): temporary}, `_write_staging_early`);
-    those of files not accepted are removed."""
-    prepared = dict(prepared or {})
-    decisions: list[_Decision] = []
-    for work in works:
-        if not work.failed:
-            findings = findings_report.sort_findings(work.findings)
-            errors, warnings = findings_report.group_counts(findings)
-            json_path, html_path = report_paths(settings, work.record.submission_id)
-            decisions.append(_Decision(work, findings, errors, warnings, json_path, html_path))
-    accepted = [d for d in decisions if d.accepted]
-    for decision in accepted:
-        record = decision.work.record
-        decision.staged = staging_path(settings, record.kind, record.year, record.submission_id)
-
-    ready = {id(d): prepared.pop(id(d.work)) for d in accepted if id(d.work) in prepared}
-    _remove(list(prepared.values()))     # files that turned out rejected (or failed)
-    written: list[tuple[_Decision, list[tuple[Path, Path]]]] = []   # (file, [(temporary, final path)])
-    failure: Exception | None = None
-    try:
-        to_write = [d for d in accepted if id(d) not in ready]
-        frames = _staging_frames([d.work for d in to_write])
-        staging = {id(decision): frame for decision, frame in zip(to_write, frames, strict=True)}
-        # Side by side: the Parquet writer works outside Python's lock.
-        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-            pending = [pool.submit(_write_temporaries, d, staging.get(id(d)), ready.get(id(d)))
-                       for d in decisions]
-        for decision, done in zip(decisions, pending, strict=True):
-            if failure is None and done.exception() is None:
-                written.append((decision, done.result()))
-            elif done.exception() is None:
-                _remove([temporary for temporary, _path in done.result()])
-            else:
-                failure = failure or done.exception()
-    except Exception as exc:  # noqa: BLE001 — the files before this one are still finished, then it is raised
-        failure = exc
-        handed = {temporary for _decision, pairs in written for temporary, _path in pairs}
-        _remove([temporary for temporary in ready.values() if temporary not in handed])
-    fsync_all([temporary for _decision, pairs in written for temporary, _path in pairs])
-    finished: list[_Decision] = []
-    for position, (decision, pairs) in enumerate(written):
-        try:
-            for temporary, path in pairs:
-                os.replace(temporary, path)
-        except Exception as exc:  # noqa: BLE001 — as above
-            failure = failure or exc
-            _remove([temporary for _decision, rest in written[position:] for temporary, _path in rest])
-            break
-        finished.append(decision)
-    # The renames too: the registry must never name a file a crash could still take back.
-    fsync_all({path.parent for _decision, pairs in written[:len(finished)] for _temporary, path in pairs})
-
-    for decision, (status, supersedes) in zip(finished, _record_outcomes(finished, registry), strict=True):
-        decision.report.update(status=status, supersedes=supersedes)
-        if decision.accepted and (supersedes or status != "accepted"):
-            findings_report.write_json_report(decision.json_path, decision.report)
-            findings_report.write_html_report(decision.html_path, decision.report)
-    if failure is not None:
-        raise failure
-
-    verdicts = {}
-    for decision in decisions:
-        verdicts[id(decision.work)] = _verdict(
-            decision.work.record, status=decision.report["status"], findings=decision.findings,
-            supersedes=decision.report["supersedes"], duplicate=False, report_json=decision.json_path,
-            report_html=decision.html_path)
-    for work in works:
-        if work.failed:
-            work.add("ingest.internal_error", detail=work.failed[:300])
-            verdicts[id(work)] = _verdict(work.record, status=registry.get(work.record.submission_id).status,
-                                          findings=findings_report.sort_findings(work.findings), supersedes=None,
-                                          duplicate=False, report_json=None, report_html=None)
-    return [verdicts[id(work)] for work in works]
-
-
-def _write_temporaries(decision: _Decision, staging: pl.DataFrame | None,
-                       staged_already: Path | None = None) -> list[tuple[Path, Path]]:
-    """A decided file's staging Parquet (when accepted; `staged_already` when written before) and reports,
-    each under a temporary name beside where it goes: [(temporary, final path)]. Nothing is left behind
-    when writing fails."""
-    temporaries: list[tuple[Path, Path]] = []
-    try:
-        if decision.accepted and staged_already is not None:
-            temporaries.append((staged_already, decision.staged))
-        elif decision.accepted:
-            temporaries.append((temporary_beside(decision.staged), decision.staged))
-            _write_staging(staging, temporaries[-1][0])
-        decision.report = _report_document(decision.work, decision.findings,
-                                           status="accepted" if decision.accepted else "rejected",
-                                           supersedes=None, staged=decision.staged)
-        for path, text in ((decision.json_path, findings_report.json_text(decision.report)),
-                           (decision.html_path, findings_report.render_html(decision.report))):
-            temporaries.append((temporary_beside(path), path))
-            temporaries[-1][0].write_text(text, encoding="utf-8")
-    except BaseException:
-        _remove([temporary for temporary, _path in temporaries])
-        raise
-    return temporaries
-
-
-def _write_staging(frame: pl.DataFrame, path: Path) -> None:
-    frame.write_parquet(path, compression="zstd", statistics=True)
-
-
-def _write_staging_early(works: list[_Work], settings: Settings) -> dict[int, Path]:
-    """The staging Parquet of files that may still be accepted, each under a temporary name beside its
-    staging path, while they are being validated: {id(file): temporary}. A file whose writing fails is
-    left out (it is written again when finished, where a failure counts)."""
-    try:
-        frames = _staging_frames(works)
-    except Exception:  # noqa: BLE001 — written when finished instead, where an error counts
-        return {}
-
-    def write(work: _Work, frame: pl.DataFrame) -> Path | None:
-        record = work.record
-        temporary = temporary_beside(staging_path(settings, record.kind, record.year, record.submission_id))
-        try:
-            _write_staging(frame, temporary)
-        except Exception:  # noqa: BLE001 — as above
-            temporary.unlink(missing_ok=True)
-            return None
-        return temporary
-
-    with ThreadPoolExecutor(max_workers=EARLY_WRITE_THREADS) as pool:
-        written = list(pool.map(write, works, frames))
-    return {id(work): temporary for work, temporary in zip(works, written, strict=True)
-            if temporary is not None}
-
-
-def _has_error(work: _Work) -> bool:
-    return any(finding["severity"] == "error" for finding in work.findings)
-
-
-def _record_outcomes(decisions: list[_Decision], registry: Registry) -> list[tuple[str, str | None]]:
-    """(status, superseded id) of each file once recorded: all in one transaction; when one of them cannot
-    be recorded (another worker decided it meanwhile), one by one, which records those before it and
-    raises there, as when each file was finished on its own."""
-    try:
-        return registry.record_outcomes([decision.outcome() for decision in decisions])
-    except (KeyError, ValueError):
-        results = []
-        for decision in decisions:
-            outcome = decision.outcome()
-            if outcome.accepted:
-                supersedes = registry.mark_accepted(outcome.submission_id, staging_path=outcome.staging_path,
-                                                    report_path=outcome.report_path,
-                                                    findings_count=outcome.findings_count,
-                                                    warnings_count=outcome.warnings_count)
-                results.append((registry.get(outcome.submission_id).status, supersedes))
-            else:
-                registry.mark_rejected(outcome.submission_id, report_path=outcome.report_path,
-                                       findings_count=outcome.findings_count)
-                results.append(("rejected", None))
-        return results
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
-
-
-def _report_document(work: _Work, findings: list[dict], *, status: str, supersedes: str | None,
-                     staged: Path | None) -> dict:
-    record = work.record
-    parsed = work.parsed
-    errors, warnings = findings_report.group_counts(findings)
-    return {
-        "submission_id": record.submission_id, "status": status, "supersedes": supersedes,
-        "duplicate": False, "level": record.level, "unit_code": record.unit_code, "year": record.year,
-        "kind": record.kind, "standard": record.standard, "content_hash": record.content_hash,
-        "byte_size": record.byte_size, "original_name": record.original_name, "submitter": record.submitter,
-        "received_at": record.received_at.isoformat() if record.received_at else None,
-        "geography_version": _safe_geography_version(record.year),
-        "file": {"format": parsed.format if parsed else None, "sheet": parsed.sheet if parsed else None,
-                 "header_row": parsed.header_row if parsed else None,
-                 "rows": parsed.frame.height if parsed and parsed.frame is not None else 0,
-                 "columns": ({h: work.match.columns.get(p) for p, h in work.match.headers.items()}
-                             if work.match else {})},
-        "staging_path": str(staged) if staged else None,
-        "errors_total": errors, "warnings_total": warnings,
-        "summary": findings_report.summarise(findings),
-        "findings": findings, "findings_total": sum(s["count"] for s in findings_report.summarise(findings)),
-    }
-
 
 def stored_verdict(settings: Settings, record, *, duplicate: bool) -> dict:
     """The verdict of a submission already decided, from its report (for `lnob status` and resubmits)."""
@@ -693,7 +358,7 @@ def stored_verdict(settings: Settings, record, *, duplicate: bool) -> dict:
     findings: list[dict] = []
     if json_path.exists():
         findings = json.loads(json_path.read_text(encoding="utf-8")).get("findings", [])
-    verdict = _verdict(record, status=record.status, findings=findings, supersedes=record.supersedes,
+    verdict = batch_write.verdict(record, status=record.status, findings=findings, supersedes=record.supersedes,
                        duplicate=duplicate, report_json=json_path if json_path.exists() else None,
                        report_html=html_path if html_path.exists() else None)
     verdict["superseded_by"] = record.superseded_by
@@ -702,7 +367,7 @@ def stored_verdict(settings: Settings, record, *, duplicate: bool) -> dict:
 
 # --- public steps -----------------------------------------------------------------------------------
 
-def _read_landed(work: _Work, settings: Settings) -> _Work:
+def _read_landed(work: Work, settings: Settings) -> Work:
     try:
         _read(work, landing_path(settings, work.record.content_hash).read_bytes())
     except Exception as exc:  # noqa: BLE001 — a bug here keeps the file pending
@@ -727,7 +392,7 @@ def _load_references(years: set[int]) -> set[int]:
 
 
 def _run(records: list, settings: Settings, registry: Registry, runner) -> list[dict]:
-    works = [_Work(record=record, options=_read_request(settings, record.submission_id))
+    works = [Work(record=record, options=_read_request(settings, record.submission_id))
              for record in records]
     # Files are read side by side: the readers (Polars, calamine) work outside Python's lock, and a
     # batch's files share nothing until they are typed together.
@@ -745,21 +410,21 @@ def _run(records: list, settings: Settings, registry: Registry, runner) -> list[
     # lock while it waits for Polars' threads, so the reference lists (built with such calls) are loaded
     # here first.
     to_check = [w for w in works if not w.failed]
-    may_pass = [w for w in to_check if w.normalized is not None and not _has_error(w)]
+    may_pass = [w for w in to_check if w.normalized is not None and not has_error(w)]
     loaded = _load_references({w.record.year for w in to_check})
     with ThreadPoolExecutor(max_workers=2) as pool:
         references = pool.submit(_find_references, [w for w in to_check if w.record.year in loaded])
-        early = pool.submit(_write_staging_early, may_pass, settings)
+        early = pool.submit(batch_write.write_staging_early, may_pass, settings)
         try:
             _validate_columns(works, runner)
         except BaseException:
-            _remove(list(early.result().values()))
+            batch_write.remove(list(early.result().values()))
             raise
         found, failed = references.result()
         prepared = early.result()
     found_after, failed_after = _find_references([w for w in to_check if w.record.year not in loaded])
     _add_references(works, found + found_after, failed | failed_after)
-    return _finish_all(works, settings, registry, prepared)
+    return batch_write.finish_all(works, settings, registry, prepared)
 
 
 def ingest_submission(submission_id: str, settings: Settings, *, registry: Registry | None = None,

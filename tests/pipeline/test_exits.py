@@ -166,7 +166,8 @@ def test_build_writes_the_exit_marts_into_the_version_being_built(settings, tmp_
     assert location["source_submissions"].item() == attributes_id
     progress = pl.read_parquet(partition_path(building, "target_progress", 2024))
     national = progress.filter(pl.col("target_id") == "multidimensional_poverty_rate", pl.col("unit_code") == "VN")
-    assert national["change_per_year"].item() == pytest.approx((11.0 - 7.0) / 3)
+    # measured on the poor-household rate (8 % in 2021, 5 % in 2024), as the programme reports it
+    assert national["change_per_year"].item() == pytest.approx((8.0 - 5.0) / 3)
     assert national["status"].item() == "on_track"
 
     # a rerun writes the same bytes
