@@ -8,6 +8,13 @@ created on first use.
 A submission's life:
     received ──claim_pending──▶ validating ──▶ accepted ──(a later version is accepted)──▶ superseded
         └──────────────────────────────────────▶ rejected (never changes what is current)
+
+A claim is a lease: `claimed_by` holds it until `lease_until`, and the holder renews it while it works
+(`renew_leases`). A claim whose lease ran out, or whose holder is a process of this host that no longer
+exists, is claimable again by the next drain, sweeper, nightly build or resend; `attempts` counts the
+claims, so a file whose validation keeps killing its process is seen (MAX_ATTEMPTS) and given a final
+verdict instead of being tried for ever. Registries created before leases existed gain the columns on
+first use (ALTER TABLE ... ADD COLUMN).
 """
 
 from __future__ import annotations
@@ -35,7 +42,10 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
+    inspect,
     make_url,
+    or_,
     select,
     text,
     tuple_,
@@ -53,6 +63,11 @@ SUPERSEDED = "superseded"
 STATUSES = (RECEIVED, VALIDATING, ACCEPTED, REJECTED, SUPERSEDED)
 
 PUBLISH_ACTIONS = ("publish", "rollback")
+
+# How long a claim lasts without renewal, and how often its holder renews it.
+DEFAULT_LEASE = timedelta(minutes=5)
+# Claims after which a file that never got a verdict is given up as unreadable (its validation died each time).
+MAX_ATTEMPTS = 3
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -94,6 +109,9 @@ class SubmissionRecord:
     report_path: str | None
     findings_count: int | None
     warnings_count: int | None
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -216,6 +234,8 @@ class Submission(Base):
     warnings_count: Mapped[int | None] = mapped_column(Integer)
     claimed_by: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     __table_args__ = (
         UniqueConstraint(
@@ -256,6 +276,9 @@ class Submission(Base):
             report_path=self.report_path,
             findings_count=self.findings_count,
             warnings_count=self.warnings_count,
+            claimed_by=self.claimed_by,
+            lease_until=self.lease_until,
+            attempts=self.attempts or 0,
         )
 
 
@@ -398,6 +421,20 @@ def _advisory_key(*parts: object) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _add_missing_columns(connection) -> None:
+    """Upgrade a registry created by an older lnob in place: every column the tables now have and the
+    database lacks is added (nullable or with its default, so existing rows stay valid)."""
+    inspector = inspect(connection)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=connection.dialect)
+            default = f" DEFAULT {column.server_default.arg.text}" if column.server_default is not None else ""
+            connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{default}"))
+
+
 def _ensure_schema(database_url: str, engine: Engine) -> None:
     if database_url in _schema_ready:
         return
@@ -410,6 +447,7 @@ def _ensure_schema(database_url: str, engine: Engine) -> None:
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key("lnob-registry-schema")}
                 )
             metadata.create_all(connection)
+            _add_missing_columns(connection)
     with _engines_lock:
         _schema_ready.add(database_url)
 
@@ -620,6 +658,7 @@ class Registry:
         row.warnings_count = outcome.warnings_count
         row.claimed_by = None
         row.claimed_at = None
+        row.lease_until = None
         self._add_status(session, row.submission_id, ACCEPTED, now, None)
 
         if now_current is not None and now_current.sequence > row.sequence:
@@ -666,6 +705,7 @@ class Registry:
         row.findings_count = outcome.findings_count
         row.claimed_by = None
         row.claimed_at = None
+        row.lease_until = None
         self._add_status(session, row.submission_id, REJECTED, now, f"{outcome.findings_count} findings")
 
     def history(self, submission_id: str) -> list[StatusChange]:
@@ -712,8 +752,33 @@ class Registry:
         with self._transaction() as session:
             return [row.to_record() for row in session.scalars(query)]
 
-    def claim_pending(self, limit: int, worker: str) -> list[SubmissionRecord]:
-        """Move up to `limit` received submissions, oldest first, to `validating` for one worker.
+    @staticmethod
+    def _claimable(now: datetime):
+        """Received, or claimed by someone whose lease ran out (claims from before leases: by claimed_at)."""
+        expired = or_(Submission.lease_until < now,
+                      (Submission.lease_until.is_(None)) & (Submission.claimed_at < now - DEFAULT_LEASE))
+        return or_(Submission.status == RECEIVED, (Submission.status == VALIDATING) & expired)
+
+    def _claim(self, session: Session, chosen, worker: str, lease: timedelta, now: datetime) -> list[Submission]:
+        claim = (
+            update(Submission)
+            .where(chosen, self._claimable(now))
+            .values(status=VALIDATING, status_at=now, claimed_by=worker, claimed_at=now, lease_until=now + lease,
+                    attempts=func.coalesce(Submission.attempts, 0) + 1)
+            .returning(Submission)
+            .execution_options(synchronize_session=False)
+        )
+        rows = sorted(session.scalars(claim), key=lambda row: row.sequence)
+        for row in rows:
+            detail = f"claimed by {worker}"
+            if row.attempts > 1:
+                detail += f" (attempt {row.attempts}: the earlier claim ended without a verdict)"
+            self._add_status(session, row.submission_id, VALIDATING, now, detail)
+        return rows
+
+    def claim_pending(self, limit: int, worker: str, *, lease: timedelta = DEFAULT_LEASE) -> list[SubmissionRecord]:
+        """Claim up to `limit` submissions waiting for a verdict, oldest first, for one worker, until
+        `lease` from now: received ones and those whose earlier claim's lease ran out.
 
         Two workers claiming at once never get the same submission: PostgreSQL skips rows that
         another transaction has locked; SQLite runs the claim as one write-locked UPDATE.
@@ -721,9 +786,9 @@ class Registry:
         if limit <= 0:
             return []
         now = utc_now()
-        oldest_received = (
+        oldest_waiting = (
             select(Submission.sequence)
-            .where(Submission.status == RECEIVED)
+            .where(self._claimable(now))
             .order_by(Submission.sequence)
             .limit(limit)
         )
@@ -731,21 +796,68 @@ class Registry:
             if self.dialect == "postgresql":
                 # Lock first, then update: inside an UPDATE's IN (...) PostgreSQL may re-run a
                 # SKIP LOCKED subquery and hand out more rows than the limit.
-                sequences = list(session.scalars(oldest_received.with_for_update(skip_locked=True)))
+                sequences = list(session.scalars(oldest_waiting.with_for_update(skip_locked=True)))
                 chosen = Submission.sequence.in_(sequences)
             else:
-                chosen = Submission.sequence.in_(oldest_received.scalar_subquery())
-            claim = (
+                chosen = Submission.sequence.in_(oldest_waiting.scalar_subquery())
+            return [row.to_record() for row in self._claim(session, chosen, worker, lease, now)]
+
+    def claim(self, submission_id: str, worker: str, *, lease: timedelta = DEFAULT_LEASE) -> SubmissionRecord | None:
+        """Claim one submission if it waits for a verdict (see `claim_pending`); None when it is decided or
+        another worker holds a live claim on it."""
+        now = utc_now()
+        with self._transaction(write=True) as session:
+            rows = self._claim(session, Submission.submission_id == submission_id, worker, lease, now)
+            return rows[0].to_record() if rows else None
+
+    def renew_leases(self, worker: str, submission_ids: Sequence[str], *,
+                     lease: timedelta = DEFAULT_LEASE) -> int:
+        """Extend this worker's claims on these submissions (those still its own); returns how many."""
+        if not submission_ids:
+            return 0
+        with self._transaction(write=True) as session:
+            result = session.execute(
                 update(Submission)
-                .where(chosen, Submission.status == RECEIVED)
-                .values(status=VALIDATING, status_at=now, claimed_by=worker, claimed_at=now)
-                .returning(Submission)
-                .execution_options(synchronize_session=False)
-            )
-            rows = sorted(session.scalars(claim), key=lambda row: row.sequence)
+                .where(Submission.submission_id.in_(list(submission_ids)), Submission.status == VALIDATING,
+                       Submission.claimed_by == worker)
+                .values(lease_until=utc_now() + lease)
+                .execution_options(synchronize_session=False))
+            return result.rowcount
+
+    def give_back(self, worker: str, submission_ids: Sequence[str], *, retry_after: timedelta) -> int:
+        """End this worker's claims on submissions whose check did not finish for a reason of lnob's own
+        (not the file's): the attempt is not counted, and they are claimable again after `retry_after`."""
+        if not submission_ids:
+            return 0
+        with self._transaction(write=True) as session:
+            result = session.execute(
+                update(Submission)
+                .where(Submission.submission_id.in_(list(submission_ids)), Submission.status == VALIDATING,
+                       Submission.claimed_by == worker)
+                .values(lease_until=utc_now() + retry_after,
+                        attempts=func.greatest(func.coalesce(Submission.attempts, 1) - 1, 0)
+                        if self.dialect == "postgresql"
+                        else func.max(func.coalesce(Submission.attempts, 1) - 1, 0))
+                .execution_options(synchronize_session=False))
+            return result.rowcount
+
+    def end_dead_claims(self, host: str, is_alive) -> list[str]:
+        """End at once the claims held by processes of `host` (claimed_by "host:pid...") that no longer
+        exist (`is_alive(pid)` is False): their lease is set to have run out. Returns their ids."""
+        now = utc_now()
+        with self._transaction(write=True) as session:
+            rows = session.scalars(
+                select(Submission)
+                .where(Submission.status == VALIDATING, Submission.claimed_by.like(f"{host}:%"))
+                .with_for_update(skip_locked=True)
+            ).all()
+            ended = []
             for row in rows:
-                self._add_status(session, row.submission_id, VALIDATING, now, f"claimed by {worker}")
-            return [row.to_record() for row in rows]
+                pid = row.claimed_by.removeprefix(f"{host}:").split(":")[0]
+                if pid.isdigit() and not is_alive(int(pid)) and (row.lease_until is None or row.lease_until > now):
+                    row.lease_until = now - timedelta(microseconds=1)
+                    ended.append(row.submission_id)
+            return ended
 
     def release_stale(self, older_than: timedelta) -> list[str]:
         """Give back to `received` the claims older than `older_than` (their worker died)."""
@@ -764,6 +876,7 @@ class Registry:
                 row.status_at = now
                 row.claimed_by = None
                 row.claimed_at = None
+                row.lease_until = None
                 self._add_status(session, row.submission_id, RECEIVED, now, detail)
             return [row.submission_id for row in rows]
 
