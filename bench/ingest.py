@@ -88,18 +88,20 @@ class StageTimer:
 
     STEPS: ClassVar[dict[str, str]] = {
         "typing_s": "_type_values", "column_rules_s": "_validate_columns",
-        "references_s": "_find_references", "staging_early_s": "_write_staging_early",
-        "finish_s": "_finish_all", "registry_s": "_record_outcomes"}
+        "references_s": "_find_references", "staging_early_s": "write_staging_early",
+        "finish_s": "finish_all", "registry_s": "record_outcomes"}
 
     def __init__(self) -> None:
-        from pipeline import ingest
+        from pipeline import batch_write, ingest
 
         self.seconds = dict.fromkeys(self.STEPS, 0.0)
         self.started: float | None = None
         self.first_typing: float | None = None
+        # a step is wrapped where it is looked up: in ingest, and in batch_write for the calls made inside it
         for key, name in self.STEPS.items():
-            if hasattr(ingest, name):
-                setattr(ingest, name, self._timed(key, getattr(ingest, name)))
+            for module in (ingest, batch_write):
+                if hasattr(module, name):
+                    setattr(module, name, self._timed(key, getattr(module, name)))
 
     def _timed(self, key: str, function):
         def timed(*args, **kwargs):

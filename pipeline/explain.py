@@ -21,7 +21,7 @@ from pipeline.exit_marts import (
 from pipeline.status_lists import LIST_LEVEL
 from schemas.geography import review_date
 from schemas.rules import StatusRule, load_rules
-from schemas.vocabulary import LIST_KINDS
+from schemas.vocabulary import LIST_KINDS, NO_CONFIRMED_RULE
 from store.publish import current_path
 from store.status_lists import StatusLists
 from transforms.exit_criteria import NO_VILLAGE, evaluate_unit, unit_measures
@@ -95,17 +95,19 @@ def _evaluate_now(settings, published: Path | None, year: int, on: date) -> pl.D
 
 def on_the_fly_for(measures: pl.DataFrame, kind: str, rules: dict[str, StatusRule], unit_code: str,
                    village: str) -> dict:
-    """Evaluate one rule for one unit from its measures row (no row: every criterion insufficient_data)."""
+    """Evaluate one rule for one unit from its measures row (no row: every criterion insufficient_data).
+    Under a rule that is not the law's own, the criteria are shown and the verdict is no_confirmed_rule."""
+    rule = rules[kind]
+    verdict = None if rule.rule_confirmed else NO_CONFIRMED_RULE
     unit_rows = measures.filter(pl.col("unit_code") == unit_code, pl.col("village") == village)
     if unit_rows.is_empty():
-        rule = rules[kind]
-        return {"verdict": None, "rule_outcome": "insufficient_data", "depends_on_unconfirmed": None,
+        return {"verdict": verdict, "rule_outcome": "insufficient_data", "depends_on_unconfirmed": None,
                 "criteria": [{"criterion_id": c.id, "label_vi": c.label_vi, "label_en": c.label_en,
                               "comparison": c.comparison, "threshold": c.threshold, "unit": c.unit,
                               "value": None, "outcome": "insufficient_data", "citation": c.citation.text(),
                               "confirmed": c.confirmed, "detail": "no figures for this unit in the review year"}
                              for c in rule.criteria if not c.applies_when]}
     rows = evaluate_unit(unit_rows.lazy(), kind, rules).sort("criterion_order").collect()
-    return {"verdict": None, "rule_outcome": rows["rule_outcome"][0],
+    return {"verdict": verdict, "rule_outcome": rows["rule_outcome"][0],
             "depends_on_unconfirmed": rows["depends_on_unconfirmed"][0], "criteria": rows.to_dicts()}
 

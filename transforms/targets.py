@@ -105,6 +105,17 @@ def expected_share(target: Target, year: int, targets: Targets) -> float:
     return float(target.goal["value"]) * elapsed / (by_year - targets.baseline_year)
 
 
+def expected_share_since(target: Target, year: int, targets: Targets, baseline_year: pl.Expr) -> pl.Expr:
+    """`expected_share` from the row's own baseline year: a fall measured since a later first year with figures
+    is held to the part of the goal due since then (null without a baseline)."""
+    by_year = int(target.goal.get("by_year", targets.period_to))
+    span = (pl.lit(by_year) - baseline_year).cast(pl.Float64)
+    elapsed = pl.min_horizontal(pl.max_horizontal(pl.lit(year) - baseline_year, pl.lit(0)),
+                                pl.lit(by_year) - baseline_year).cast(pl.Float64)
+    return pl.when(span > 0).then(pl.lit(float(target.goal["value"])) * elapsed / span).otherwise(
+        pl.lit(float(target.goal["value"])))
+
+
 # --- changes since the baseline year -------------------------------------------------------------------
 
 def _with_baseline(series: pl.LazyFrame, year: int, targets: Targets) -> pl.LazyFrame:
@@ -121,10 +132,11 @@ def _with_baseline(series: pl.LazyFrame, year: int, targets: Targets) -> pl.Lazy
     return current.join(baseline, on=["level", "unit_code"], how="left")
 
 
-def _baseline_note(targets: Targets) -> pl.Expr:
+def _baseline_note(targets: Targets, target: Target) -> pl.Expr:
     published = targets.published_baseline or {}
     reference = (f" (the published start-of-period poor-household rate was about {published['poor_rate_pct']} % "
-                 f"in {published['year']}, {published.get('status', '')})" if "poor_rate_pct" in published else "")
+                 f"in {published['year']}, {published.get('status', '')})"
+                 if target.id in published.get("applies_to", ()) else "")
     return (pl.when(pl.col("baseline_year").is_null())
             .then(pl.lit("no earlier figures: the change cannot be computed yet"))
             .when(pl.col("baseline_year") != targets.baseline_year)
@@ -161,7 +173,7 @@ def _rate_change_rows(target: Target, year: int, targets: Targets, series: pl.La
                       *_goal_columns(target, float(goal["value"]) if goal else None), source.alias("source"))
         .with_columns(_join_notes(
             pl.when(pl.col("status") == NOT_JUDGED).then(_why_not_judged(target, targets, year)),
-            _baseline_note(targets), *extra_notes).alias("note"))
+            _baseline_note(targets, target), *extra_notes).alias("note"))
     )
 
 
@@ -262,23 +274,23 @@ def count_progress(poverty: pl.LazyFrame, target: Target, year: int, targets: Ta
     )
     current = _expected_units(target, counts).join(_with_baseline(counts, year, targets),
                                                    on=["level", "unit_code"], how="left")
-    expected = expected_share(target, year, targets)
     goal = target.goal
     fall = percentage(pl.col("baseline_value") - pl.col("value"), pl.col("baseline_value"))
-    on_track = _compare(pl.col("value"), goal["comparison"], pl.lit(expected))
+    on_track = _compare(pl.col("value"), goal["comparison"], pl.col("expected_by_year"))
     source = pl.format("poverty marts, {} × {}: {} ({}) against the baseline year {}",
                        pl.lit(spec["ethnic_group"]), pl.lit(spec["area"]), pl.lit(" + ".join(spec["numerator"])),
                        pl.lit(year), pl.col("baseline_year").cast(pl.String).fill_null("not available"))
     return _finish(
         current.with_columns(pl.col("value").alias("numerator"), pl.col("baseline_value").alias("denominator"))
-        .with_columns(fall.alias("value"))
+        .with_columns(fall.alias("value"), *_goal_columns(target, None))
+        .with_columns(expected_share_since(target, year, targets, pl.col("baseline_year")).alias("expected_by_year"))
         .with_columns(*_verdict(target, targets, year, on_track), pl.lit(REVIEW_FIGURES).alias("basis"),
-                      *_labels(target, year), *_goal_columns(target, expected), source.alias("source"))
+                      *_labels(target, year), source.alias("source"))
         .with_columns(_join_notes(
             pl.when(pl.col("status") == NOT_JUDGED).then(_why_not_judged(target, targets, year)),
-            _baseline_note(targets),
+            _baseline_note(targets, target),
             pl.lit("value = how much fewer than at the baseline, in % of the baseline count; the goal is read "
-                   "pro rata over the period")).alias("note"))
+                   "pro rata from the baseline year to the goal's year")).alias("note"))
     )
 
 

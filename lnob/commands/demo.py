@@ -78,13 +78,20 @@ def _print_tables(result) -> None:
 
     exits = pl.read_parquet(marts / "exit_candidates" / "**" / "*.parquet")
     latest = exits.filter(pl.col("year") == exits["year"].max()) if exits.height else exits
-    print(f"\nExit candidates (exit_candidates, {latest['year'].max() if latest.height else '-'}) "
-          "/ Đơn vị đủ điều kiện đề nghị thoát:")
-    for row in latest.head(12).iter_rows(named=True):
+    print(f"\nListed units by verdict (exit_candidates, {latest['year'].max() if latest.height else '-'}) "
+          "/ Đơn vị trong danh sách theo kết luận:")
+    for (kind, verdict), rows in sorted(latest.group_by("status_kind", "verdict"), key=lambda item: item[0]):
+        why = {"no_confirmed_rule": "no confirmed legal rule: criteria values only, see exit_criteria",
+               "exit_candidate": "no longer meet the entry criteria", "remains": "still meet the criteria",
+               "insufficient_data": "figures missing"}.get(verdict, "")
+        flags = " (some depend on UNCONFIRMED criteria)" if rows["depends_on_unconfirmed"].any() else ""
+        print(f"  {kind:20} {verdict:18} {rows.height:4}  {why}{flags}")
+    candidates = latest.filter(pl.col("verdict") == "exit_candidate")
+    for row in candidates.head(12).iter_rows(named=True):
         flags = " [depends on UNCONFIRMED / provisional rule]" if row["depends_on_unconfirmed"] else ""
-        print(f"  {row['status_kind']:20} {row['unit_code']:6} {row['unit_name'] or '':22} {row['verdict']}{flags}")
-    if latest.height > 12:
-        print(f"  … {latest.height - 12} more in the mart")
+        print(f"    exit candidate: {row['status_kind']:20} {row['unit_code']:6} {row['unit_name'] or ''}{flags}")
+    if candidates.height > 12:
+        print(f"    … {candidates.height - 12} more exit candidates in the mart")
 
     targets = pl.read_parquet(marts / "target_progress" / "**" / "*.parquet")
     national = targets.filter(pl.col("level") == "national", pl.col("year") == targets["year"].max())

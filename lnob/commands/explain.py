@@ -31,6 +31,8 @@ VERDICTS = {"remains": ("vẫn đáp ứng tiêu chí, ở lại danh sách", "s
             "exit_candidate": ("không còn đáp ứng tiêu chí: đề xuất thoát",
                                "no longer meets the criteria: exit candidate"),
             "insufficient_data": ("thiếu dữ liệu để kết luận", "not enough data to decide"),
+            "no_confirmed_rule": ("chưa có quy tắc được xác nhận: chỉ báo cáo giá trị các tiêu chí, không kết luận",
+                                  "no confirmed legal rule: the criteria's values are shown, no verdict is drawn"),
             "entry_candidate": ("đáp ứng tiêu chí nhưng chưa có trong danh sách: đề xuất đưa vào",
                                 "meets the criteria but is not on the list: entry candidate")}
 SIGNS = {">=": "≥", ">": ">", "<": "<", "<=": "≤", "==": "="}

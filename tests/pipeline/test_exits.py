@@ -199,7 +199,8 @@ def test_the_lists_command_loads_the_shipped_lists_and_shows_them(settings, monk
     assert "poor_district: 38" in shown and "PARTIAL" in shown
     assert main(["explain", "031", "--year", "2024"]) == 0
     explained = capsys.readouterr().out
-    assert "353/QĐ-TTg" in explained and "PROVISIONAL" in explained
+    assert "353/QĐ-TTg" in explained and "NO CONFIRMED RULE" in explained
+    assert "no confirmed legal rule" in explained and "exit candidate" not in explained
 
 
 def test_a_village_list_keeps_the_village_name_under_its_matched_commune(settings, tmp_path):
