@@ -11,6 +11,13 @@ there is a true zero (no household of that group). A unit known only from a summ
 summary has; any other cell is unknown. A parent's count is known only when every expected child's is,
 so one missing commune leaves its district, province, region and the nation null for that count —
 unless a summary of the parent itself fills the gap (`source_level` then names that summary's level).
+
+Rates are over resident households (*tổng số hộ dân cư*), not over the households a commune reviewed. A
+household list holds the reviewed households (those on the lists and the applicants, Decision 24/2021)
+unless its submission declares that it lists every resident household (`lists_every_household`). A
+reviewed-only list knows its poor and near-poor counts (`REVIEWED_MEASURES`) but not the counts that need
+every household (`RESIDENT_MEASURES`): its resident total comes from the most detailed summary row about
+that commune cell, and the rest stay unknown.
 """
 
 from __future__ import annotations
@@ -36,7 +43,18 @@ HOUSEHOLD_ONLY_MEASURES: tuple[str, ...] = (
     *(f"households_deprived_{ind}" for ind in INDICATOR_IDS),
 )
 # Additive counts carried through the roll-up; rates are derived from them at each level.
-MEASURES: tuple[str, ...] = (*HEADLINE_MEASURES, *SUMMARY_INDICATOR_MEASURES, *HOUSEHOLD_ONLY_MEASURES)
+MEASURES: tuple[str, ...] = (*HEADLINE_MEASURES, "households_reviewed", *SUMMARY_INDICATOR_MEASURES,
+                             *HOUSEHOLD_ONLY_MEASURES)
+# What a list of the reviewed households alone cannot know: every count over all resident households.
+RESIDENT_MEASURES: tuple[str, ...] = ("households_total", *HOUSEHOLD_ONLY_MEASURES)
+# What any household list knows, complete or reviewed-only: the reviewed households and the poor and
+# near-poor among them (every poor or near-poor household is reviewed).
+REVIEWED_MEASURES: tuple[str, ...] = tuple(m for m in MEASURES if m not in RESIDENT_MEASURES)
+# The submission's declaration that its household list holds every resident household of the commune.
+COMPLETE_LIST = "lists_every_household"
+# Why households_total is unknown (null when it is known).
+MISSING_REVIEWED_ONLY = "reviewed_list_without_resident_total"
+MISSING_NOT_REPORTED = "not_reported"
 SUMMARY_MEASURES: tuple[str, ...] = (*HEADLINE_MEASURES, *SUMMARY_INDICATOR_MEASURES)
 
 REQUIRED_GROUPS: tuple[str, ...] = (ALL_GROUPS, ETHNIC_MINORITIES, KINH)
@@ -91,8 +109,8 @@ def household_groups(classified: pl.LazyFrame) -> pl.LazyFrame:
     compared = pl.col("reported_classification").is_not_null() & pl.col("classification_code").is_not_null()
     disagreeing = pl.when(compared & ~agrees_with_reported()).then(pl.col("household_id"))
     return (
-        classified
-        .group_by(*keys, "classification_code", "reported_classification", "is_mpi_poor",
+        with_declaration(classified)
+        .group_by(*keys, COMPLETE_LIST, "classification_code", "reported_classification", "is_mpi_poor",
                   disagreeing.alias(DISAGREEING_HOUSEHOLD))
         .agg(
             pl.len().cast(pl.Int64).alias("_households"),
@@ -103,6 +121,14 @@ def household_groups(classified: pl.LazyFrame) -> pl.LazyFrame:
             *(pl.col(name).first() for name in DISAGREEMENT_DETAIL),
         )
     )
+
+
+def with_declaration(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Any household grain → same, with `lists_every_household` false where the frame has no such column or
+    the submission declared nothing: a list is reviewed-only unless declared complete."""
+    if COMPLETE_LIST not in frame.collect_schema().names():
+        return frame.with_columns(pl.lit(False).alias(COMPLETE_LIST))
+    return frame.with_columns(pl.col(COMPLETE_LIST).fill_null(False))
 
 
 def aggregate_households(classified: pl.LazyFrame) -> pl.LazyFrame:
@@ -116,8 +142,12 @@ def cells_from_groups(groups: pl.LazyFrame) -> pl.LazyFrame:
     grain), with every additive measure as Int64, plus households_compared and
     classification_disagreements (the commune's own classification against the standard's; see
     transforms.classify). Households whose classification is unknown make the classification counts of
-    their cell null; households_average is null where the standard has no upper bound."""
-    keys = ["submission_id", "commune_code", "head_ethnicity_code", "area"]
+    their cell null; households_average is null where the standard has no upper bound.
+
+    households_reviewed counts the listed households. households_total and the other RESIDENT_MEASURES are
+    the list's own counts only when the list is declared complete (`lists_every_household`); a
+    reviewed-only list leaves them null (its resident total comes from a summary, choose_lowest_sources)."""
+    keys = ["submission_id", "commune_code", "head_ethnicity_code", "area", COMPLETE_LIST]
     by_class = groups.with_columns(classification_name(pl.col("classification_code")).alias("classification"))
     classification = pl.col("classification")
     households = pl.col("_households")
@@ -136,6 +166,7 @@ def cells_from_groups(groups: pl.LazyFrame) -> pl.LazyFrame:
         .agg(
             pl.col("submitting_level").first(),
             households.sum().cast(pl.Int64).alias("households_total"),
+            households.sum().cast(pl.Int64).alias("households_reviewed"),
             unknown_if_any(unclassified, households_where(classification == "poor"), "households_poor"),
             unknown_if_any(unclassified, households_where(classification == "near_poor"), "households_near_poor"),
             unknown_if_any(unclassified | (classification == "not_poor"),
@@ -152,12 +183,14 @@ def cells_from_groups(groups: pl.LazyFrame) -> pl.LazyFrame:
             households_where(compared & ~agrees_with_reported()).cast(pl.Int64)
             .alias("classification_disagreements"),
         )
+        .with_columns(pl.when(pl.col(COMPLETE_LIST)).then(pl.col(m)).otherwise(None).cast(pl.Int64).alias(m)
+                      for m in RESIDENT_MEASURES)
         .rename({"commune_code": "unit_code", "head_ethnicity_code": "ethnic_group"})
     )
 
 
 def add_group_totals(cells: pl.LazyFrame, by: tuple[str, ...] = ("submission_id", "submitting_level",
-                                                                  "unit_code")) -> pl.LazyFrame:
+                                                                  "unit_code", COMPLETE_LIST)) -> pl.LazyFrame:
     """unit × ethnic code × area (rural/urban) → unit × ethnic group (each code, EM, ALL) × area (rural,
     urban, all). Sums stay null when a part is null. Only for complete data (household lists): a summary's
     own EM/ALL/all rows are taken as reported, never derived."""
@@ -261,40 +294,87 @@ def choose_lowest_sources(household_cells: pl.LazyFrame, summary_cells: pl.LazyF
     its district's, then its province's). With own_data_only, summaries sent by other units are ignored
     (the "detail" that reconciliation compares summaries against).
 
+    A reviewed-only list (not `lists_every_household`) knows its reviewed, poor and near-poor counts in
+    every cell (zero where it lists nobody); its resident total, cell by cell, is that of the most detailed
+    summary row about the commune (chosen as above), else unknown; its other RESIDENT_MEASURES stay unknown.
+
     Columns: CELL, level, MEASURES, households_from_household_data, households_derived, source_rank,
-    breakdown_complete, has_own_data, submission_id.
+    breakdown_complete (a cell without a row holds no reviewed household), totals_complete (a cell without a
+    row holds no resident household), has_own_data, lowest_units_without_resident_total, submission_id.
     """
     lowest = units.lazy().filter(pl.col("is_lowest")).select("unit_code", "level")
     households = (
-        household_cells
+        with_declaration(household_cells)
         .with_columns(source_rank("submitting_level").alias("source_rank"))
         # Several household lists for one commune (its own and its district's): the most detailed wins.
         .with_columns(pl.col("source_rank").min().over("unit_code").alias("_best"),
                       pl.col("submission_id").min().over("unit_code", "source_rank").alias("_first"))
         .filter((pl.col("source_rank") == pl.col("_best")) & (pl.col("submission_id") == pl.col("_first")))
-        .select(*CELL, *MEASURES, "submission_id",
-                pl.col("households_total").alias("households_from_household_data"),
-                pl.lit(0, dtype=pl.Int64).alias("households_derived"),
-                pl.lit(0, dtype=pl.Int64).alias("source_rank"),
-                pl.lit(True).alias("breakdown_complete"), pl.lit(True).alias("has_own_data"))
         .join(lowest, on="unit_code", how="inner")
     )
     household_units = households.select("unit_code").unique()
-    summaries = _with_measures(summary_cells).join(lowest, on="unit_code", how="inner").join(
-        household_units, on="unit_code", how="anti")
+    summaries = _with_measures(summary_cells).join(lowest, on="unit_code", how="inner")
     if own_data_only:
         summaries = summaries.filter(pl.col("submitting_unit") == pl.col("unit_code"))
-    summaries = (
-        summaries
-        .with_columns(source_rank("submitting_level").alias("source_rank"))
-        .pipe(_best_per, CELL, "source_rank")
+    summaries = (summaries.with_columns(source_rank("submitting_level").alias("source_rank"))
+                 .pipe(_best_per, CELL, "source_rank"))
+    columns = [*CELL, "level", *MEASURES, "submission_id", "households_from_household_data", "households_derived",
+               "source_rank", "breakdown_complete", "totals_complete", "has_own_data",
+               "lowest_units_without_resident_total"]
+
+    complete = (
+        households.filter(pl.col(COMPLETE_LIST))
+        .select(*CELL, "level", *MEASURES, "submission_id",
+                pl.col("households_total").alias("households_from_household_data"),
+                pl.lit(0, dtype=pl.Int64).alias("households_derived"),
+                pl.lit(0, dtype=pl.Int64).alias("source_rank"),
+                pl.lit(True).alias("breakdown_complete"), pl.lit(True).alias("totals_complete"),
+                pl.lit(True).alias("has_own_data"), pl.lit(0, dtype=pl.Int64).alias("lowest_units_without_resident_total"))
+    )
+    reviewed = households.filter(~pl.col(COMPLETE_LIST))
+    reviewed_units = reviewed.select("unit_code", "level", "submission_id").unique()
+    # Every cell the list, the required grid or a summary about the commune speaks of.
+    grid = pl.concat([
+        reviewed.select(CELL),
+        _required_grid(reviewed_units.select("unit_code")).select(CELL),
+        summaries.join(reviewed_units.select("unit_code"), on="unit_code", how="semi").select(CELL),
+    ]).unique()
+    resident = summaries.select(*CELL, pl.col("households_total").alias("_resident"),
+                                _derived_households().alias("_derived"), pl.col("source_rank").alias("_rank"))
+    listed = reviewed.select(*CELL, *REVIEWED_MEASURES).with_columns(pl.lit(True).alias("_listed"))
+    known_total = pl.col("_resident").is_not_null()
+    reviewed_only = (
+        grid.join(reviewed_units, on="unit_code", how="inner")
+        .join(listed, on=CELL, how="left")
+        .join(resident, on=CELL, how="left")
+        .with_columns(
+            # A cell the list does not have holds no reviewed household: its reviewed counts are zero.
+            *(pl.when(pl.col("_listed").is_null()).then(pl.lit(0, dtype=pl.Int64)).otherwise(pl.col(m))
+              .cast(pl.Int64).alias(m) for m in REVIEWED_MEASURES),
+        )
+        .with_columns(
+            pl.col("_resident").cast(pl.Int64).alias("households_total"),
+            *(pl.lit(None, dtype=pl.Int64).alias(m) for m in RESIDENT_MEASURES if m != "households_total"),
+            pl.col("households_reviewed").alias("households_from_household_data"),
+            pl.when(known_total).then(pl.col("_derived")).otherwise(0).cast(pl.Int64).alias("households_derived"),
+            pl.when(known_total).then(pl.col("_rank")).otherwise(0).cast(pl.Int64).alias("source_rank"),
+            pl.lit(True).alias("breakdown_complete"), pl.lit(False).alias("totals_complete"),
+            pl.lit(True).alias("has_own_data"),
+            pl.when(known_total).then(0).otherwise(1).cast(pl.Int64).alias("lowest_units_without_resident_total"),
+        )
+    )
+    from_summaries = (
+        summaries.join(household_units, on="unit_code", how="anti")
         .with_columns(
             (pl.col("submitting_unit") == pl.col("unit_code")).any().over("unit_code").alias("has_own_data"))
         .select(*CELL, "level", *MEASURES, "submission_id",
                 pl.lit(0, dtype=pl.Int64).alias("households_from_household_data"),
-                _derived_households(), "source_rank", pl.lit(False).alias("breakdown_complete"), "has_own_data")
+                _derived_households(), "source_rank", pl.lit(False).alias("breakdown_complete"),
+                pl.lit(False).alias("totals_complete"), "has_own_data",
+                pl.lit(0, dtype=pl.Int64).alias("lowest_units_without_resident_total"))
     )
-    return pl.concat([households.select(summaries.collect_schema().names()), summaries])
+    return pl.concat([frame.select(columns) for frame in (complete, reviewed_only, from_summaries)],
+                     how="vertical_relaxed")
 
 
 # --- the roll-up --------------------------------------------------------------------------------------------
@@ -306,22 +386,26 @@ def _required_grid(unit_codes: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _complete_lowest(rows: pl.LazyFrame, lowest_units: pl.LazyFrame) -> pl.LazyFrame:
-    """Adds the required cells a lowest unit lacks: zero when its data are complete, else unknown."""
+    """Adds the required cells a lowest unit lacks: zero when its data are complete (the reviewed counts
+    when its list is, the resident counts when its resident households are all listed), else unknown."""
     completeness = rows.group_by("unit_code").agg(pl.col("breakdown_complete").any(),
-                                                  pl.col("has_own_data").any())
+                                                  pl.col("totals_complete").any(), pl.col("has_own_data").any())
     missing = (_required_grid(lowest_units.select("unit_code"))
                .join(rows.select(CELL), on=CELL, how="anti")
                .join(completeness, on="unit_code", how="left")
-               .with_columns(pl.col("breakdown_complete").fill_null(False), pl.col("has_own_data").fill_null(False)))
+               .with_columns(pl.col("breakdown_complete").fill_null(False), pl.col("totals_complete").fill_null(False),
+                             pl.col("has_own_data").fill_null(False)))
     zero_or_unknown = pl.when(pl.col("breakdown_complete")).then(pl.lit(0, dtype=pl.Int64)).otherwise(None)
+    zero_if_all_listed = pl.when(pl.col("totals_complete")).then(pl.lit(0, dtype=pl.Int64)).otherwise(None)
     missing = missing.with_columns(
-        *(zero_or_unknown.alias(m) for m in MEASURES),
+        *((zero_if_all_listed if m in RESIDENT_MEASURES else zero_or_unknown).alias(m) for m in MEASURES),
+        pl.lit(0, dtype=pl.Int64).alias("lowest_units_without_resident_total"),
         zero_or_unknown.alias("households_from_household_data"),
         zero_or_unknown.alias("households_derived"),
         pl.when(pl.col("breakdown_complete")).then(pl.lit(0, dtype=pl.Int64)).otherwise(None).alias("source_rank"),
     )
     columns = [*CELL, *MEASURES, "households_from_household_data", "households_derived", "source_rank",
-               "breakdown_complete", "has_own_data"]
+               "breakdown_complete", "totals_complete", "has_own_data", "lowest_units_without_resident_total"]
     return pl.concat([rows.select(columns), missing.select(columns)]).with_columns(
         pl.lit(None, dtype=pl.Int64).alias("child_units_expected"),
         pl.lit(None, dtype=pl.Int64).alias("child_units_reported"),
@@ -331,10 +415,12 @@ def _complete_lowest(rows: pl.LazyFrame, lowest_units: pl.LazyFrame) -> pl.LazyF
 
 def _sum_children(children: pl.LazyFrame, child_units: pl.LazyFrame) -> pl.LazyFrame:
     """child rows → parent × ethnic group × area. A parent's count is known when every expected child's
-    is: a child with the cell's count, or a child with complete data and no row (a true zero)."""
+    is: a child with the cell's count, or a child with complete data and no row (a true zero; for the
+    RESIDENT_MEASURES only a child whose resident households are all listed)."""
     parents = child_units.group_by("parent_code").agg(
         pl.len().cast(pl.Int64).alias("child_units_expected"),
         pl.col("breakdown_complete").sum().cast(pl.Int64).alias("_complete"),
+        pl.col("totals_complete").sum().cast(pl.Int64).alias("_totals_complete"),
         pl.col("lowest_units_reported").sum().cast(pl.Int64).alias("lowest_units_reported"),
     )
     summed = (
@@ -345,6 +431,9 @@ def _sum_children(children: pl.LazyFrame, child_units: pl.LazyFrame) -> pl.LazyF
             *(pl.col(m).sum().alias(f"{m}__sum") for m in MEASURES),
             *(pl.col(m).count().cast(pl.Int64).alias(f"{m}__known") for m in MEASURES),
             pl.col("breakdown_complete").sum().cast(pl.Int64).alias("_complete_present"),
+            pl.col("totals_complete").sum().cast(pl.Int64).alias("_totals_complete_present"),
+            pl.col("lowest_units_without_resident_total").sum().cast(pl.Int64)
+            .alias("lowest_units_without_resident_total"),
             pl.col("households_from_household_data").sum().cast(pl.Int64).alias("households_from_household_data"),
             pl.col("households_derived").sum().cast(pl.Int64).alias("households_derived"),
             pl.col("source_rank").max().alias("source_rank"),
@@ -354,10 +443,12 @@ def _sum_children(children: pl.LazyFrame, child_units: pl.LazyFrame) -> pl.LazyF
                       _required_grid(parents.select(pl.col("parent_code").alias("unit_code")))
                       .rename({"unit_code": "parent_code"})]).unique()
     implied_zeros = pl.col("_complete") - pl.col("_complete_present").fill_null(0)
+    implied_resident_zeros = pl.col("_totals_complete") - pl.col("_totals_complete_present").fill_null(0)
     expected = pl.col("child_units_expected")
 
     def value(m: str) -> pl.Expr:
-        known = pl.col(f"{m}__known").fill_null(0) + implied_zeros == expected
+        zeros = implied_resident_zeros if m in RESIDENT_MEASURES else implied_zeros
+        known = pl.col(f"{m}__known").fill_null(0) + zeros == expected
         return pl.when(known).then(pl.col(f"{m}__sum").fill_null(0)).otherwise(None).cast(pl.Int64).alias(m)
 
     return (
@@ -365,8 +456,10 @@ def _sum_children(children: pl.LazyFrame, child_units: pl.LazyFrame) -> pl.LazyF
         .join(parents, on="parent_code", how="left")
         .with_columns(
             *(value(m) for m in MEASURES),
-            (pl.col("households_total__known").fill_null(0) + implied_zeros).alias("child_units_reported"),
+            (pl.col("households_total__known").fill_null(0) + implied_resident_zeros).alias("child_units_reported"),
             (pl.col("_complete") == expected).alias("breakdown_complete"),
+            (pl.col("_totals_complete") == expected).alias("totals_complete"),
+            pl.col("lowest_units_without_resident_total").fill_null(0),
             pl.col("households_from_household_data").fill_null(0),
             pl.col("households_derived").fill_null(0),
         )
@@ -406,7 +499,7 @@ def _fill_from_summaries(rows: pl.LazyFrame, own_summaries: pl.LazyFrame) -> pl.
 
 ROLLUP_COLUMNS: tuple[str, ...] = (
     "level", *CELL, *MEASURES, "households_from_household_data", "households_derived", "source_rank",
-    "breakdown_complete",
+    "breakdown_complete", "totals_complete", "lowest_units_without_resident_total",
     "child_units_expected", "child_units_reported", "lowest_units_reported",
 )
 
@@ -419,6 +512,8 @@ def roll_up(lowest_rows: pl.LazyFrame, units: pl.DataFrame, summary_cells: pl.La
     With summary_cells, a unit above the lowest whose rolled-up headline counts are unknown takes its own
     summary row's figures (gap filling); without, the result is the pure roll-up of the detailed data.
     Columns: ROLLUP_COLUMNS (source_rank 0/1/2 = commune/district/province data; rates come later).
+    lowest_units_without_resident_total counts, where households_total is unknown, the lowest units under the
+    row whose reviewed-only list has no resident total for the cell (0 where the total is known).
     """
     chain = [level for level in ("commune", "district", "province", "region", "national")
              if units.filter(pl.col("level") == level).height]
@@ -440,9 +535,11 @@ def roll_up(lowest_rows: pl.LazyFrame, units: pl.DataFrame, summary_cells: pl.La
             children = by_level[previous]
             child_units = (units_lazy.filter(pl.col("level") == previous).select("unit_code", "parent_code")
                            .join(children.group_by("unit_code").agg(
-                               pl.col("breakdown_complete").first(), pl.col("lowest_units_reported").first()),
+                               pl.col("breakdown_complete").first(), pl.col("totals_complete").first(),
+                               pl.col("lowest_units_reported").first()),
                                on="unit_code", how="left")
                            .with_columns(pl.col("breakdown_complete").fill_null(False),
+                                         pl.col("totals_complete").fill_null(False),
                                          pl.col("lowest_units_reported").fill_null(0)))
             rolled = _sum_children(children, child_units)
             if summary_cells is not None:
@@ -451,7 +548,10 @@ def roll_up(lowest_rows: pl.LazyFrame, units: pl.DataFrame, summary_cells: pl.La
                     else summary_cells.filter(pl.lit(False)))
             parts.append(rolled)
         columns = [c for c in ROLLUP_COLUMNS if c != "level"]
-        frame = pl.concat([p.select(columns) for p in parts]).with_columns(level=pl.lit(level))
+        frame = pl.concat([p.select(columns) for p in parts]).with_columns(
+            level=pl.lit(level),
+            lowest_units_without_resident_total=pl.when(pl.col("households_total").is_null())
+            .then(pl.col("lowest_units_without_resident_total")).otherwise(0).cast(pl.Int64))
         # Each level is read by the next one and by the marts: compute it once.
         by_level[level] = frame.collect().lazy()
         previous = level
@@ -495,8 +595,17 @@ def add_rates(rolled: pl.LazyFrame) -> pl.LazyFrame:
             percentage("households_from_household_data", "households_total").alias("household_data_share"),
             pl.when(pl.col("households_total").is_not_null()).then(source_level_name(pl.col("source_rank")))
             .otherwise(pl.lit(None, dtype=pl.String)).alias("source_level"),
+            missing_total_reason().alias("households_total_missing_reason"),
         )
     )
+
+
+def missing_total_reason() -> pl.Expr:
+    """Why households_total is unknown: a reviewed-only list without a resident total under the row, or
+    nobody reported it; null when it is known."""
+    return (pl.when(pl.col("households_total").is_not_null()).then(pl.lit(None, dtype=pl.String))
+            .when(pl.col("lowest_units_without_resident_total").fill_null(0) > 0)
+            .then(pl.lit(MISSING_REVIEWED_ONLY)).otherwise(pl.lit(MISSING_NOT_REPORTED)))
 
 
 RATE_CHANGES: dict[str, str] = {

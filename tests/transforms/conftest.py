@@ -30,22 +30,25 @@ STANDARDS = {"std_bound": STANDARD_WITH_BOUND, "std_nobound": STANDARD_WITHOUT_B
 def household(commune: str, household_id: str, *, area: str = "rural", ethnicity: str = "01",
               income: float = 5_000_000, deprivations: int = 0, reported: str | None = None,
               standard: str = "std_bound", submission_id: str | None = None, submitting_level: str = "commune",
-              year: int = 2024) -> dict:
-    """One household row as staging holds it; deprived on the first `deprivations` indicators."""
+              year: int = 2024, lists_every_household: bool = True) -> dict:
+    """One household row as staging holds it; deprived on the first `deprivations` indicators. Its list is
+    declared complete (every resident household) unless `lists_every_household` is False: the hand-built
+    communes here list all their households."""
     row = {
         "household_id": household_id, "commune_code": commune, "village": None, "area": area,
         "head_ethnicity_code": ethnicity, "household_size": 4, "income_per_capita_month": float(income),
         **{ind: index < deprivations for index, ind in enumerate(INDICATOR_IDS)},
         "reported_classification": reported, "policy_social_protection": None, "policy_merit": None,
         "submission_id": submission_id or f"H{commune}", "year": year, "submitting_level": submitting_level,
-        "submitting_unit": commune, "standard": standard,
+        "submitting_unit": commune, "standard": standard, "lists_every_household": lists_every_household,
     }
     return row
 
 
 def households_frame(rows: list[dict]) -> pl.DataFrame:
     schema = {**dict(HOUSEHOLD.polars_schema()), "submission_id": pl.String, "year": pl.Int64,
-              "submitting_level": pl.String, "submitting_unit": pl.String, "standard": pl.String}
+              "submitting_level": pl.String, "submitting_unit": pl.String, "standard": pl.String,
+              "lists_every_household": pl.Boolean}
     return pl.DataFrame(rows, schema=schema)
 
 

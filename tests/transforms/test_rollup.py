@@ -237,3 +237,90 @@ def test_change_in_points_is_against_the_same_unit_the_year_before():
     assert row(changed, "national", "VN")["poor_rate_change_pp"] == pytest.approx(25.0 - 75.0)
     first_year = add_change_from_previous(this_year.lazy(), None).collect()
     assert first_year["poor_rate_change_pp"].null_count() == first_year.height
+
+
+# --- resident households as the denominator -------------------------------------------------------------
+
+def reviewed_list(commune: str, poor: int, near_poor: int, others: int, *, complete: bool = False,
+                  ethnicity: str = "01") -> list[dict]:
+    """A commune's list of reviewed households (poor, near-poor, and other applicants)."""
+    kinds = [POOR] * poor + [NEAR_POOR] * near_poor + [NOT_POOR] * others
+    return [household(commune, f"{commune}-{i}", ethnicity=ethnicity, lists_every_household=complete, **kind)
+            for i, kind in enumerate(kinds)]
+
+
+def own_totals(commune: str, total: int, minorities: int | None = None) -> list[dict]:
+    """A commune's own area_summary with its resident households only (every other count empty)."""
+    rows = [summary_row(commune, submission_id=f"S{commune}", submitting_level="commune",
+                        submitting_unit=commune, total=total)]
+    if minorities is not None:
+        rows.append(summary_row(commune, submission_id=f"S{commune}", submitting_level="commune",
+                                submitting_unit=commune, ethnic_group="EM", total=minorities))
+    return rows
+
+
+@pytest.mark.parametrize(("poor", "near_poor", "others", "resident"), [(10, 20, 10, 500), (3, 4, 0, 61)])
+def test_a_reviewed_only_list_is_rated_over_the_communes_resident_households(poor, near_poor, others, resident):
+    frame = rolled_up(reviewed_list("00002", poor, near_poor, others), own_totals("00002", resident))
+    commune = row(frame, "commune", "00002")
+    assert commune["households_reviewed"] == poor + near_poor + others
+    assert commune["households_total"] == resident
+    assert commune["poor_rate"] == pytest.approx(100 * poor / resident)
+    assert commune["near_poor_rate"] == pytest.approx(100 * near_poor / resident)
+    assert commune["households_total_missing_reason"] is None
+    # Counts that need every household stay unknown from a reviewed-only list.
+    assert commune["households_average"] is None and commune["households_mpi_poor"] is None
+    assert commune["households_from_household_data"] == poor + near_poor + others
+    assert commune["households_from_summaries"] == resident - (poor + near_poor + others)
+
+
+def test_a_reviewed_only_list_without_a_resident_total_leaves_the_total_unknown_and_says_why():
+    rows = every_commune_reports()
+    rows = [r for r in rows if r["commune_code"] != "00002"] + reviewed_list("00002", 2, 1, 1)
+    frame = rolled_up(rows, [ISLAND_SUMMARY])
+    commune = row(frame, "commune", "00002")
+    assert (commune["households_poor"], commune["households_near_poor"], commune["households_reviewed"]) == (2, 1, 4)
+    assert commune["households_total"] is None and commune["poor_rate"] is None
+    assert commune["households_average"] is None
+    assert commune["households_total_missing_reason"] == "reviewed_list_without_resident_total"
+    assert commune["lowest_units_without_resident_total"] == 1
+    district = row(frame, "district", "001")
+    # Poor counts still add up (every commune's is known); the total does not, and the reason travels up.
+    assert district["households_poor"] == 1 + 2 and district["households_total"] is None
+    assert district["households_total_missing_reason"] == "reviewed_list_without_resident_total"
+    nation = row(frame, "national", "VN")
+    assert nation["lowest_units_without_resident_total"] == 1 and nation["poor_rate"] is None
+    # A unit nobody reported on is unknown for another reason.
+    unreported = rolled_up([r for r in every_commune_reports() if r["commune_code"] != "00002"], [ISLAND_SUMMARY])
+    assert row(unreported, "commune", "00002")["households_total_missing_reason"] == "not_reported"
+    assert row(unreported, "district", "001")["households_total_missing_reason"] == "not_reported"
+
+
+def test_the_resident_total_comes_from_the_most_detailed_summary_about_the_commune_cell_by_cell():
+    district_rows = [summary_row("00002", submission_id="D001", submitting_level="district", submitting_unit="001",
+                                 total=900),
+                     summary_row("00002", submission_id="D001", submitting_level="district", submitting_unit="001",
+                                 ethnic_group="EM", total=300)]
+    frame = rolled_up(reviewed_list("00002", 5, 5, 0, ethnicity="02"), own_totals("00002", 800) + district_rows)
+    assert row(frame, "commune", "00002")["households_total"] == 800       # its own summary first
+    minorities = row(frame, "commune", "00002", "EM")
+    assert (minorities["households_total"], minorities["source_level"]) == (300, "district")
+    assert minorities["poor_rate"] == pytest.approx(100 * 5 / 300)
+    kinh = row(frame, "commune", "00002", "01")
+    # Kinh = ALL − EM of the district's rows (derived); the list has no Kinh household: poor 0, total known.
+    assert (kinh["households_total"], kinh["households_poor"], kinh["households_derived"]) == (600, 0, 600)
+    # Group 02 has no summary row: its total is unknown although its poor count is known.
+    own_group = row(frame, "commune", "00002", "02")
+    assert own_group["households_total"] is None and own_group["households_poor"] == 5
+
+
+def test_a_complete_list_knows_everything_and_ignores_the_summary_total():
+    rows = [r for r in every_commune_reports() if r["commune_code"] != "00002"]
+    rows += reviewed_list("00002", 1, 1, 3, complete=True)
+    frame = rolled_up(rows, [ISLAND_SUMMARY, *own_totals("00002", 999)])
+    commune = row(frame, "commune", "00002")
+    assert (commune["households_total"], commune["households_reviewed"]) == (5, 5)
+    assert commune["households_average"] is not None and commune["households_mpi_poor"] is not None
+    assert commune["poor_rate"] == pytest.approx(20.0)
+    assert row(frame, "national", "VN")["households_total"] == 5 + 6 + 10
+    assert row(frame, "national", "VN")["households_total_missing_reason"] is None
