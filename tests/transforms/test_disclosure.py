@@ -57,8 +57,8 @@ def published_relations(table: pl.DataFrame) -> list[tuple[tuple, list[tuple]]]:
     """(total row key, [member row keys]) for every additive relation a reader knows holds."""
     rows = {tuple(r[k] for k in KEYS): r for r in table.iter_rows(named=True)}
     out = []
-    for key, row in rows.items():
-        year, level, unit, group, area = key
+    for key in rows:
+        year, _level, unit, group, area = key
         if area == "all":
             out.append((key, [k for k in rows if k[:4] == key[:4] and k[4] != "all"]))
         if group == "ALL":
