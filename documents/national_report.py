@@ -562,7 +562,9 @@ def section_deprivation(ctx: ReportContext) -> str:
 
 
 VERDICT_LABELS = {"exit_candidate": ("Đề xuất thoát", "Exit candidate"), "remains": ("Chưa thoát", "Remains"),
-                  "insufficient_data": ("Thiếu dữ liệu", "Insufficient data")}
+                  "insufficient_data": ("Thiếu dữ liệu", "Insufficient data"),
+                  "no_confirmed_rule": ("Chưa có quy tắc được xác nhận (chỉ báo cáo giá trị)",
+                                        "No confirmed rule (values only)")}
 STATUS_KIND_LABELS = {
     "poor_district": ("Huyện nghèo", "Poor district"),
     "ed_commune_coastal": ("Xã ĐBKK bãi ngang ven biển, hải đảo", "Extremely disadvantaged coastal commune"),
@@ -662,7 +664,9 @@ def section_exits(ctx: ReportContext) -> str:
 
 
 TARGET_STATUS_LABELS = {"on_track": ("Đúng tiến độ", "On track"), "off_track": ("Chậm tiến độ", "Off track"),
-                        "insufficient_data": ("Thiếu dữ liệu", "Insufficient data")}
+                        "insufficient_data": ("Thiếu dữ liệu", "Insufficient data"),
+                        "not_judged": ("Không đánh giá (phần đóng góp, chỉ số theo dõi)",
+                                       "Not judged (a contribution or an indicator)")}
 
 
 def section_targets(ctx: ReportContext) -> str:
@@ -687,6 +691,8 @@ def section_targets(ctx: ReportContext) -> str:
                TableColumn("status", "Tình trạng", "Status"),
                TableColumn("status_name", "Tình trạng (chữ)", "Status (words)"),
                TableColumn("confirmed", "Mục tiêu đã xác nhận", "Target confirmed", "bool"),
+               TableColumn("provisional", "Dựa trên quy tắc tạm thời", "Rests on a provisional rule", "bool"),
+               TableColumn("partial_list", "Danh sách chưa đầy đủ", "Rests on a partial list", "bool"),
                TableColumn("note", "Ghi chú", "Note"))
     return _section("targets", *title, _table(
         "table-target-progress", f"Các mục tiêu của Chương trình MTQG giảm nghèo bền vững, toàn quốc, năm {ctx.year}",
