@@ -11,10 +11,16 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 STANDARDS_DIR = Path(__file__).resolve().parent / "standards"
+# A province may set its own, higher, lines (a local standard): its classification is published beside the
+# national one, never in its place. Files ship in standards/local/ or come from LNOB_LOCAL_STANDARDS_DIR.
+LOCAL_STANDARDS_DIR = STANDARDS_DIR / "local"
+_LOCAL_REQUIRED_KEYS = ("id", "title", "legal_citation", "province_code", "based_on", "applies_from_year",
+                        "applies_to_year", "income_line")
 AREAS: tuple[str, ...] = ("rural", "urban")
 STATUSES: tuple[str, ...] = ("CONFIRMED", "SECONDARY", "UNCONFIRMED")
 _REQUIRED_KEYS = ("id", "title", "legal_citation", "applies_from_year", "applies_to_year", "income_line",
@@ -107,3 +113,74 @@ def _check(document: dict[str, Any], path: Path) -> None:
             raise ValueError(f"{path.name}: a value lacks its status or confirmed flag: {value}")
         if value["confirmed"] != (value["status"] == "CONFIRMED"):
             raise ValueError(f"{path.name}: confirmed flag disagrees with status: {value}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Local standards
+
+
+class LocalStandardError(ValueError):
+    """A local standard file that cannot be used; the message names the file and the problem."""
+
+
+def local_standard_dirs() -> list[Path]:
+    configured = os.environ.get("LNOB_LOCAL_STANDARDS_DIR")
+    return [LOCAL_STANDARDS_DIR, *([Path(configured)] if configured else [])]
+
+
+def local_standards_for(year: int) -> list[dict[str, Any]]:
+    """The local standards that apply to review `year`, each complete: the national standard it is based on
+    (indicators, rule, bands) with the local file's own values on top, and `local` = true.
+
+    A local file names its province (`province_code`, on the geography of the years it applies to) and the
+    national standard it raises (`based_on`); a line below the national one is refused, since a local standard
+    may only add households to the poor, never take them out of the national figures' meaning.
+    """
+    found = []
+    for path, document in _local_documents(tuple(local_standard_dirs())):
+        if document["applies_from_year"] <= year and (
+                document["applies_to_year"] is None or year <= document["applies_to_year"]):
+            found.append(_merged_local(document, path))
+    return sorted(found, key=lambda d: (d["province_code"], d["id"]))
+
+
+def _merged_local(document: dict[str, Any], path: Path) -> dict[str, Any]:
+    national = load_standard(document["based_on"])
+    merged = {**national, **copy.deepcopy(document), "local": True}
+    for area in AREAS:
+        local_line = merged["income_line"][area]["value"]
+        national_line = national["income_line"][area]["value"]
+        if local_line is None or national_line is None or float(local_line) < float(national_line):
+            raise LocalStandardError(
+                f"{path.name}: the {area} line {local_line} is below (or missing beside) the national line "
+                f"{national_line} of {document['based_on']} / đường nghèo {area} {local_line} thấp hơn "
+                f"chuẩn quốc gia {national_line}")
+    return merged
+
+
+@functools.cache
+def _local_documents(directories: tuple[Path, ...]) -> tuple[tuple[Path, dict[str, Any]], ...]:
+    documents = []
+    seen: dict[str, Path] = {}
+    for directory in directories:
+        for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise LocalStandardError(f"{path}: not valid JSON ({exc})") from None
+            missing = [key for key in _LOCAL_REQUIRED_KEYS if key not in document]
+            if missing:
+                raise LocalStandardError(f"{path.name}: missing {', '.join(missing)}")
+            if document["id"] != path.stem:
+                raise LocalStandardError(f"{path.name}: id {document['id']!r} differs from the file name")
+            if document["id"] in seen or document["id"] in _documents():
+                raise LocalStandardError(f"{path.name}: id {document['id']!r} is already used "
+                                         f"({seen.get(document['id'], 'a national standard')})")
+            for area in AREAS:
+                value = document["income_line"].get(area) or {}
+                if value.get("status") not in STATUSES or not isinstance(value.get("confirmed"), bool):
+                    raise LocalStandardError(f"{path.name}: income_line.{area} lacks its value's status or "
+                                             "confirmed flag")
+            seen[document["id"]] = path
+            documents.append((path, document))
+    return tuple(documents)
