@@ -54,6 +54,20 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "file.unknown_column": ("warning",
         "Cột “{column}” không thuộc mẫu {kind}; lnob bỏ qua cột này.",
         "Column “{column}” is not part of the {kind} template; lnob ignores it."),
+    "file.personal_data_column": ("warning",
+        ("Cột “{column}” có vẻ chứa dữ liệu cá nhân ({personal_vi}) và không thuộc mẫu {kind}. lnob không giữ "
+        "cột này ngoài tệp gốc đã nộp (lưu nguyên vẹn làm bằng chứng) và không hiển thị lại giá trị của nó. "
+        "Lần sau, hãy bỏ cột này trước khi nộp."),
+        ("Column “{column}” seems to hold personal data ({personal_en}) and is not part of the {kind} template. "
+        "lnob keeps it nowhere but in the raw submitted file (kept unchanged as evidence) and never shows its "
+        "values back. Next time, remove the column before submitting.")),
+    "value.national_id_pseudonymised": ("warning",
+        ("{count} giá trị ở cột “{column}” là số định danh cá nhân (CCCD 12 chữ số). lnob đã thay mỗi số bằng một "
+        "mã băm có khoá trước khi lưu; số gốc chỉ còn trong tệp gốc. Hãy dùng mã hộ của danh sách rà soát, "
+        "không dùng số CCCD."),
+        ("{count} values in column “{column}” are national ID numbers (12-digit CCCD). lnob replaced each with a "
+        "keyed hash before keeping it; the numbers remain only in the raw submitted file. Use the review "
+        "list's household code, not the CCCD number.")),
     "file.missing_column": ("error",
         "Thiếu cột bắt buộc “{label_vi}” (tên cột tiếng Anh: {name}). Hãy thêm cột này vào dòng tiêu đề.",
         "The required column “{label_en}” (Vietnamese header: {label_vi}; name: {name}) is missing. Add it to the header row."),
@@ -125,6 +139,16 @@ class _Blank(dict):
 def render(template: str, **values) -> str:
     """Fill a message template; a placeholder without a value is left empty rather than failing."""
     return template.format_map(_Blank({k: ("" if v is None else v) for k, v in values.items()}))
+
+
+# How a personal-data finding names what it saw, in each language.
+PERSONAL_DATA_WORDS: dict[str, tuple[str, str]] = {
+    "name": ("họ tên", "names"),
+    "national_id": ("số CCCD/CMND, số định danh", "national ID numbers"),
+    "date_of_birth": ("ngày sinh", "dates of birth"),
+    "phone": ("số điện thoại", "phone numbers"),
+    "address": ("địa chỉ", "addresses"),
+}
 
 
 def severity_of(rule: str) -> str:

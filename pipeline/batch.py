@@ -10,9 +10,11 @@ import polars as pl
 from documents import findings_report
 from pipeline.parse import ParsedTable
 from transforms.normalize import HeaderMatch
+from transforms.personal_data import looks_personal
 
 BATCH_KEY = "__submission__"   # which file of a batch a row came from: its position in the batch (0, 1, …)
 SUBMITTING_UNIT = "__submitting_unit__"   # and the unit that submitted it
+PERSONAL_VALUE_WITHHELD = "(ẩn / withheld)"
 
 
 @dataclass
@@ -47,7 +49,10 @@ class Work:
     def add(self, rule: str, *, severity: str | None = None, row: int | None = None, cell: str | None = None,
             column: str | None = None, value: str | None = None, count: int = 1, message_vi: str | None = None,
             message_en: str | None = None, **params) -> None:
-        """Add a finding; `column` is as written in the file."""
+        """Add a finding; `column` is as written in the file. A value shaped like an ID or phone number is
+        never echoed back (transforms/personal_data.py): the finding names its place only."""
+        if looks_personal(value):
+            value = PERSONAL_VALUE_WITHHELD
         record = self.record
         context = {"column": column, "value": value, "row": row, "cell": cell, "count": count,
                    "kind": record.kind, "level": record.level, "unit_code": record.unit_code, "year": record.year,

@@ -44,14 +44,14 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from documents import findings_report
-from pipeline import batch_write
+from pipeline import batch_write, personal_data
 from pipeline.batch import BATCH_KEY, SUBMITTING_UNIT, Work, has_error, stack
 from pipeline.parse import parse_file
 from schemas.contracts import CONTRACTS, KINDS, LEVELS, contract_for
 from schemas.vocabulary import FINAL_STATUSES
 from store.registry import Registry
 from store.settings import Settings
-from store.zones import land, landing_path, report_paths
+from store.zones import land, read_landed, report_paths
 from transforms.normalize import (
     ISSUE_SUFFIX,
     ROW,
@@ -172,9 +172,7 @@ def _read(work: Work, data: bytes) -> None:
         cells = ", ".join(header_cells[p] or f"#{p + 1}" for p in positions)
         work.add("file.duplicate_column", row=parsed.header_row, cell=header_cells[positions[1]],
                  column=match.headers[positions[1]], cells=cells)
-    for position in match.unknown:
-        work.add("file.unknown_column", row=parsed.header_row, cell=header_cells[position],
-                 column=match.headers[position])
+    personal_data.report_unknown_columns(work, header_cells)
     for name in match.missing_required:
         column = contract.column(name)
         work.add("file.missing_column", row=parsed.header_row, column=column.label_vi, name=name,
@@ -369,7 +367,8 @@ def stored_verdict(settings: Settings, record, *, duplicate: bool) -> dict:
 
 def _read_landed(work: Work, settings: Settings) -> Work:
     try:
-        _read(work, landing_path(settings, work.record.content_hash).read_bytes())
+        _read(work, read_landed(settings, work.record.content_hash))
+        personal_data.pseudonymise(work, settings)
     except Exception as exc:  # noqa: BLE001 — a bug here keeps the file pending
         work.failed = f"{type(exc).__name__}: {exc}"
     return work

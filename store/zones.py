@@ -1,13 +1,25 @@
 """The zones under LNOB_HOME and the paths inside them.
 
 landing/<hash[:2]>/<sha256>                          raw submitted bytes, write-once, named by content
+                                                    (encrypted when LNOB_LANDING_KEY is set)
 staging/<kind>/year=<year>/<submission_id>.parquet  one normalised file per accepted submission
 reports/<submission_id>.json|.html                  validation reports
+keys/id-hash.key                                    the keyed hash's key when LNOB_ID_HASH_KEY is unset
+
+Raw files hold personal data (names, national ID numbers, phone numbers of household heads), so:
+- With LNOB_LANDING_KEY set, each newly landed file is stored encrypted with AES-GCM (authenticated: a
+  changed byte fails to decrypt), still named by the sha256 of the submitted bytes, so the same file
+  submitted twice is still one file. Files landed before the key was set stay as they are
+  (`unencrypted_landed` lists them, `lnob landing --unencrypted` shows them); they are never rewritten.
+- Every read of a raw file goes through `read_landed`; a read for a person (the submitting unit over
+  HTTP, an operator) goes through `read_landed_for_person`, which records who read what in the registry's
+  audit table first. lnob's own re-validation is logged, not audited per read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -24,6 +36,17 @@ FSYNC_THREADS = 16
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SUBMISSION_ID = re.compile(r"S[0-9a-f]{16}")
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
+# The first bytes of an encrypted landed file; no CSV or XLSX file starts with them.
+SEALED_MAGIC = b"LNOB-AESGCM-1\n"
+NONCE_BYTES = 12
+ID_HASH_KEY_FILE = "id-hash.key"
+RAW_READ_ACTION = "landing.read"
+
+log = logging.getLogger("lnob.landing")
+
+
+class LandingKeyError(RuntimeError):
+    """A landed file is encrypted and the key to read it is missing or wrong."""
 
 
 @dataclass(frozen=True)
@@ -126,10 +149,102 @@ def _write_temporary(folder: Path, source: bytes | Path, expected_hash: str) -> 
     return temporary
 
 
+def landing_protection(settings: Settings) -> str:
+    """One line for the startup log: whether newly landed files are encrypted (Vietnamese / English)."""
+    if settings.landing_key is not None:
+        return ("landing: tệp mới được mã hoá (AES-GCM, LNOB_LANDING_KEY) / new files are stored encrypted "
+                "(AES-GCM, LNOB_LANDING_KEY)")
+    return ("landing: CHƯA mã hoá — tệp lưu nguyên dạng, chứa dữ liệu cá nhân; đặt LNOB_LANDING_KEY để mã hoá / "
+            "NOT encrypted — files are kept as submitted, with personal data; set LNOB_LANDING_KEY to encrypt")
+
+
+def _seal(key: bytes, data: bytes, content_hash: str) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    # The hash is bound in as associated data: a sealed file moved under another name fails to open.
+    return SEALED_MAGIC + nonce + AESGCM(key).encrypt(nonce, data, content_hash.encode())
+
+
+def _open_sealed(key: bytes | None, stored: bytes, content_hash: str) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if key is None:
+        raise LandingKeyError(f"landed file {content_hash} is encrypted and LNOB_LANDING_KEY is not set")
+    body = stored[len(SEALED_MAGIC):]
+    try:
+        return AESGCM(key).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], content_hash.encode())
+    except InvalidTag:
+        raise LandingKeyError(f"landed file {content_hash} does not open with this LNOB_LANDING_KEY "
+                              "(another key, or the file was altered)") from None
+
+
+def is_sealed(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        return stream.read(len(SEALED_MAGIC)) == SEALED_MAGIC
+
+
+def read_landed(settings: Settings, content_hash: str) -> bytes:
+    """The submitted bytes of a landed file, decrypted if it was stored encrypted and checked against
+    their hash. For lnob's own reading (validation); a person's read goes through `read_landed_for_person`."""
+    stored = landing_path(settings, content_hash).read_bytes()
+    data = _open_sealed(settings.landing_key, stored, content_hash) if stored.startswith(SEALED_MAGIC) else stored
+    if hashlib.sha256(data).hexdigest() != content_hash:
+        raise RuntimeError(f"landed file {content_hash} no longer holds the bytes it was named after")
+    log.debug("read landed file %s for validation", content_hash)
+    return data
+
+
+def read_landed_for_person(settings: Settings, registry, content_hash: str, *, reader: str, purpose: str,
+                           unit_code: str | None = None, token_id: int | None = None) -> bytes:
+    """A raw file read back for a person: the read is recorded in the registry's audit table (who, which
+    file, why) before the bytes are handed over, and a read that fails is recorded as failed."""
+    detail = f"reader={reader}; purpose={purpose}"
+    try:
+        data = read_landed(settings, content_hash)
+    except Exception as error:
+        registry.audit(action=RAW_READ_ACTION, result="failed", token_id=token_id, unit_code=unit_code,
+                       target=content_hash, detail=f"{detail}; {type(error).__name__}")
+        raise
+    registry.audit(action=RAW_READ_ACTION, result="read", token_id=token_id, unit_code=unit_code,
+                   target=content_hash, detail=detail)
+    return data
+
+
+def unencrypted_landed(settings: Settings) -> list[Path]:
+    """Landed files stored as submitted (landed before LNOB_LANDING_KEY was set, or without it)."""
+    if not settings.landing.is_dir():
+        return []
+    return sorted(p for p in settings.landing.glob("??/*") if _SHA256.fullmatch(p.name) and not is_sealed(p))
+
+
+def id_hash_key(settings: Settings) -> bytes:
+    """The key of the keyed hash that replaces national ID numbers: LNOB_ID_HASH_KEY, or else a random key
+    made once and kept at keys/id-hash.key (readable by lnob's user only), so that the same ID gets the
+    same replacement in every submission."""
+    if settings.id_hash_key:
+        return settings.id_hash_key
+    path = settings.keys / ID_HASH_KEY_FILE
+    if not path.exists():
+        settings.keys.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = temporary_beside(path)
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400), "wb") as target:
+            target.write(secrets.token_hex(32).encode())
+        try:
+            os.link(temporary, path)   # the first writer's key wins; every later one reads it
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink(missing_ok=True)
+    return path.read_bytes().strip()
+
+
 def land(settings: Settings, source: bytes | os.PathLike | str) -> LandedFile:
     """Keep the submitted bytes in the landing zone, once, under their sha256.
 
-    An existing landed file is never rewritten or touched. Concurrent writers of the same bytes
+    With a landing key the stored bytes are encrypted, still named by the hash of the submitted bytes. An
+    existing landed file (encrypted or not) is never rewritten or touched. Concurrent writers of the same bytes
     are safe: each writes its own temporary file, and only the first hard link wins.
     """
     if isinstance(source, bytearray | memoryview):
@@ -141,7 +256,14 @@ def land(settings: Settings, source: bytes | os.PathLike | str) -> LandedFile:
     if path.exists():
         return LandedFile(content_hash, path, byte_size, already_present=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _write_temporary(path.parent, source, content_hash)
+    if settings.landing_key is not None:
+        plain = source if isinstance(source, bytes) else source.read_bytes()
+        if hashlib.sha256(plain).hexdigest() != content_hash:
+            raise RuntimeError(f"{source} changed while it was being landed; submit it again")
+        sealed = _seal(settings.landing_key, plain, content_hash)
+        temporary = _write_temporary(path.parent, sealed, hashlib.sha256(sealed).hexdigest())
+    else:
+        temporary = _write_temporary(path.parent, source, content_hash)
     try:
         try:
             # link() fails if the name exists, so a landed file is never replaced.
