@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from documents import findings_report
+from pipeline import declaration
 from pipeline.batch import Work, safe_geography_version, stack
 from pipeline.staging import STAGING_EXTRA
 from schemas.contracts import contract_for
@@ -45,6 +46,7 @@ def staging_frames(works: list[Work]) -> list[pl.DataFrame]:
             submitting_level=([r.level for r in records], pl.String),
             submitting_unit=([r.unit_code for r in records], pl.String),
             standard=([r.standard for r in records], pl.String),
+            lists_every_household=([declaration.of_options(works[i].options, kind) for i in indexes], pl.Boolean),
         )
         stacked = (contract_frame(stacked.lazy(), contract, keep=tuple(STAGING_EXTRA)).drop(ROW)
                    .collect().cast({**dict(contract.polars_schema()), **STAGING_EXTRA}))
@@ -57,8 +59,9 @@ def staging_frames(works: list[Work]) -> list[pl.DataFrame]:
 
 
 def verdict(record, *, status: str, findings: list[dict], supersedes: str | None, duplicate: bool,
-             report_json: Path | None, report_html: Path | None) -> dict:
+             report_json: Path | None, report_html: Path | None, options: dict | None = None) -> dict:
     return {
+        "lists_every_household": declaration.of_options(options or {}, record.kind),
         "submission_id": record.submission_id, "status": status, "supersedes": supersedes, "duplicate": duplicate,
         "level": record.level, "unit_code": record.unit_code, "year": record.year, "kind": record.kind,
         "standard": record.standard, "content_hash": record.content_hash, "findings": findings,
@@ -163,13 +166,14 @@ def finish_all(works: list[Work], settings: Settings, registry: Registry,
         verdicts[id(decision.work)] = verdict(
             decision.work.record, status=decision.report["status"], findings=decision.findings,
             supersedes=decision.report["supersedes"], duplicate=False, report_json=decision.json_path,
-            report_html=decision.html_path)
+            report_html=decision.html_path, options=decision.work.options)
     for work in works:
         if work.failed:
             work.add("ingest.internal_error", detail=work.failed[:300])
             verdicts[id(work)] = verdict(work.record, status=registry.get(work.record.submission_id).status,
                                           findings=findings_report.sort_findings(work.findings), supersedes=None,
-                                          duplicate=False, report_json=None, report_html=None)
+                                          duplicate=False, report_json=None, report_html=None,
+                                          options=work.options)
     return [verdicts[id(work)] for work in works]
 
 
@@ -264,6 +268,7 @@ def report_document(work: Work, findings: list[dict], *, status: str, supersedes
         "submission_id": record.submission_id, "status": status, "supersedes": supersedes,
         "duplicate": False, "level": record.level, "unit_code": record.unit_code, "year": record.year,
         "kind": record.kind, "standard": record.standard, "content_hash": record.content_hash,
+        "lists_every_household": declaration.of_options(work.options, record.kind),
         "byte_size": record.byte_size, "original_name": record.original_name, "submitter": record.submitter,
         "received_at": record.received_at.isoformat() if record.received_at else None,
         "geography_version": safe_geography_version(record.year),

@@ -129,6 +129,31 @@ def _submission_frame(submissions: Sequence[Any]) -> pl.LazyFrame:
 
 # --- one year -------------------------------------------------------------------------------------------
 
+def indicator_labels(standard: Mapping[str, Any] | None) -> pl.DataFrame:
+    """indicator id → its names in one standard file (`indicators`): what d12 means differs by standard."""
+    named = {entry["id"]: entry for entry in (standard or {}).get("indicators") or []}
+    return pl.DataFrame({
+        "indicator": list(INDICATOR_IDS),
+        "indicator_label_vi": [named.get(i, {}).get("label_vi") for i in INDICATOR_IDS],
+        "indicator_label_en": [named.get(i, {}).get("label_en") for i in INDICATOR_IDS],
+    }, schema={"indicator": pl.String, "indicator_label_vi": pl.String, "indicator_label_en": pl.String})
+
+
+def _deprivation_rows(standard_id: str | None, standard: Mapping[str, Any] | None
+                      ) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """The deprivation mart's rows of one slice of the poverty rows, each indicator named by the year's
+    standard."""
+    labels = indicator_labels(standard)
+
+    def make_rows(poverty: pl.DataFrame) -> pl.DataFrame:
+        long = _deprivation_long(poverty)
+        # A left join keeps the left order: the rows stay in the mart's order.
+        return long.join(labels, on="indicator", how="left", maintain_order="left").with_columns(
+            pl.lit(standard_id, dtype=pl.String).alias("standard"))
+
+    return make_rows
+
+
 def _deprivation_long(poverty: pl.DataFrame) -> pl.DataFrame:
     """poverty row (wide: 36 indicator counts, sorted by the cell key) → one row per indicator, already in
     the deprivation mart's order: each row becomes its 12 indicator rows in place (explode keeps order),
@@ -215,6 +240,9 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
     times larger, comes as ChunkedRows (write_year writes it chunk by chunk; .collect() for all).
     """
     submissions = [s for s in submissions if int(s.year) == int(year)]
+    # The year's standard names the deprivation indicators (d12 changes meaning in 2027).
+    year_standard = default_standard if default_standard is not None else (
+        next(iter(standards)) if len(standards) == 1 else None)
     by_kind: dict[str, list[Path]] = {}
     for submission in sorted(submissions, key=lambda s: s.submission_id):
         by_kind.setdefault(submission.kind, []).append(Path(submission.staging_path))
@@ -255,7 +283,7 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
 
     everyone = pl.col("ethnic_group") == ALL_GROUPS
     households_listed = (household_cells.filter(everyone & (pl.col("area") == ALL_AREAS))
-                         .group_by("unit_code").agg(pl.col("households_total").sum().alias("households_listed")))
+                         .group_by("unit_code").agg(pl.col("households_reviewed").sum().alias("households_listed")))
     figures_source = poverty.lazy().filter(everyone & (pl.col("area") == ALL_AREAS)).select(
         "level", "unit_code", pl.col("source_level").alias("figures_source_level"))
     coverage = submission_coverage(
@@ -269,7 +297,8 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
     return {
         "poverty_by_area": conform(poverty.filter(everyone), MARTS["poverty_by_area"], presorted=True),
         "poverty_by_ethnicity": conform(poverty, MARTS["poverty_by_ethnicity"], presorted=True),
-        "deprivation_by_area": ChunkedRows(MARTS["deprivation_by_area"], poverty, _deprivation_long),
+        "deprivation_by_area": ChunkedRows(MARTS["deprivation_by_area"], poverty,
+                                           _deprivation_rows(year_standard, standards.get(year_standard))),
         "reconciliation": conform(reconciliation, MARTS["reconciliation"]),
         "submission_coverage": conform(coverage, MARTS["submission_coverage"]),
         "classification_disagreements": conform(disagreements, MARTS["classification_disagreements"]),

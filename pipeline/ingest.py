@@ -358,7 +358,8 @@ def stored_verdict(settings: Settings, record, *, duplicate: bool) -> dict:
         findings = json.loads(json_path.read_text(encoding="utf-8")).get("findings", [])
     verdict = batch_write.verdict(record, status=record.status, findings=findings, supersedes=record.supersedes,
                        duplicate=duplicate, report_json=json_path if json_path.exists() else None,
-                       report_html=html_path if html_path.exists() else None)
+                       report_html=html_path if html_path.exists() else None,
+                       options=_read_request(settings, record.submission_id))
     verdict["superseded_by"] = record.superseded_by
     return verdict
 
@@ -472,11 +473,32 @@ def too_large_verdict(*, byte_size: int, limit: int, level: str, unit_code: str,
             "findings": [finding], "findings_total": 1, "report_json": None, "report_html": None}
 
 
+def _same_declaration(settings: Settings, record, options: dict) -> None:
+    """The same bytes are one submission: sent again declaring the list complete where it was first sent as
+    reviewed-only (or the reverse), they are refused rather than answered with the first verdict."""
+    from pipeline import declaration
+
+    first = declaration.of_options(_read_request(settings, record.submission_id), record.kind)
+    again = declaration.of_options(options, record.kind)
+    if first is not None and first != again:
+        said = {True: ("mọi hộ dân cư", "every resident household"),
+                False: ("chỉ các hộ được rà soát", "the reviewed households only")}
+        raise UsageError(
+            f"tệp này đã được nộp ({record.submission_id}) với khai báo danh sách gồm {said[first][0]}; cùng một "
+            f"tệp không thể khai báo khác / these bytes were already submitted ({record.submission_id}) as "
+            f"listing {said[first][1]}; the same file cannot be declared otherwise: send a corrected file "
+            f"(e.g. with the title-block cell filled in)")
+
+
 def submit(settings: Settings, source: bytes | str | os.PathLike, *, level: str, unit_code: str, year: int,
            kind: str | None = None, standard: str | None = None, submitter: str | None = None,
            original_name: str | None = None, sheet: str | None = None, registry: Registry | None = None,
-           runner=None, validate: bool = True) -> dict:
+           runner=None, validate: bool = True, lists_every_household: bool = False) -> dict:
     """Keep, register and validate one file; returns the verdict (see the brief's Findings section).
+
+    `lists_every_household`: the submitter declares that a household list holds every resident household
+    of the commune, not only the households reviewed (pipeline/declaration.py; the title block may say so).
+    The same bytes sent again with another declaration are refused (UsageError): they are one submission.
 
     `validate=False` stops after registering (status `received`): the orchestrated path, where a worker
     validates it later with `ingest_submission` or `drain_pending`.
@@ -514,10 +536,16 @@ def submit(settings: Settings, source: bytes | str | os.PathLike, *, level: str,
         if kind is None:
             kind = "household" if level == "commune" else "area_summary"
             options["kind_unknown"] = True
+    from pipeline import declaration
+
+    options[declaration.COMPLETE_LIST_FIELD] = declaration.resolve(
+        kind, lists_every_household, data, file_name=original_name or "", sheet=sheet)
     registry = registry or Registry(settings.database_url)
     record, created = registry.record_received(
         content_hash=landed.content_hash, byte_size=landed.byte_size, original_name=original_name, level=level,
         unit_code=unit_code, year=year, kind=kind, standard=standard, submitter=submitter)
+    if not created:
+        _same_declaration(settings, record, options)
     if not created and record.status in FINAL_STATUSES:
         return stored_verdict(settings, record, duplicate=True)
     _write_request(settings, record.submission_id, options)

@@ -14,7 +14,10 @@ import polars as pl
 
 STAGING_EXTRA: dict[str, pl.DataType] = {"submission_id": pl.String, "year": pl.Int64,
                                          "submitting_level": pl.String, "submitting_unit": pl.String,
-                                         "standard": pl.String}
+                                         "standard": pl.String,
+                                         # A household list's declaration that it holds every resident
+                                         # household (pipeline/declaration.py); null for other kinds.
+                                         "lists_every_household": pl.Boolean}
 
 
 def staging_schema(contract) -> dict[str, pl.DataType]:

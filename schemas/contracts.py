@@ -270,6 +270,17 @@ SUBMISSION = Contract(
 
 CONTRACTS: dict[str, Contract] = {c.name: c for c in (HOUSEHOLD, AREA_SUMMARY, AREA_ATTRIBUTES)}
 
+# A household list holds the households reviewed (those on the lists and the applicants, Decision 24/2021),
+# not every resident household, unless its submission declares otherwise: `lnob submit --complete`, the
+# same field of the HTTP API and the upload page, or this cell of the household template's title block
+# (its label, then "có" / "không" in the cell to its right). Rates are over resident households, which a
+# reviewed-only list's commune states in its own area_summary (households_total; other counts may be empty).
+COMPLETE_LIST_FIELD = "lists_every_household"
+COMPLETE_LIST_LABEL: tuple[str, str] = ("Danh sách gồm mọi hộ dân cư của xã",
+                                        "The list holds every resident household of the commune")
+COMPLETE_LIST_ANSWERS: dict[str, bool] = {"có": True, "co": True, "yes": True, "x": True, "true": True, "1": True,
+                                          "không": False, "khong": False, "no": False, "false": False, "0": False}
+
 
 def contract_for(kind: str) -> Contract:
     try:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from schemas.contracts import INDICATOR_IDS, INDICATOR_LABELS, Column
+from schemas.contracts import INDICATOR_IDS, Column
 from schemas.vocabulary import (
     COMPARISONS,
     ENTRY_CANDIDATE,
@@ -138,6 +138,11 @@ COVERAGE = (
     Column("lowest_units_reported", pl.Int64, "Số xã (đơn vị cơ sở) tự nộp số liệu",
            "Lowest units that sent their own data",
            description="Of those, the ones that sent accepted data of their own (household list or summary)."),
+    Column("lowest_units_without_resident_total", pl.Int64, "Số xã có danh sách rà soát nhưng chưa có tổng số hộ",
+           "Lowest units with a reviewed-only list and no resident total",
+           description="Where households_total is unknown: the communes under this row whose household list holds "
+                       "the reviewed households only and for which no summary gives the resident total for this "
+                       "cell. 0 where households_total is known.", minimum=0),
     _count("households_from_household_data", "Số hộ lấy từ danh sách hộ", "Households from household lists",
            "Households counted from household-level data (the rest came from summaries)."),
     _count("households_from_summaries", "Số hộ lấy từ biểu tổng hợp", "Households from summaries"),
@@ -151,13 +156,32 @@ COVERAGE = (
     SOURCE_LEVEL,
 )
 
+RESIDENT_TOTAL = _count(
+    "households_total", "Tổng số hộ dân cư", "Resident households, total",
+    "Every resident household of the unit, the denominator of every rate: a household list's own count when its "
+    "submission declares that it lists every resident household, else the resident total of the most detailed "
+    "summary row about the unit (its own area_summary first). Null when none is known "
+    "(households_total_missing_reason says why).")
+MISSING_REASON = Column(
+    "households_total_missing_reason", pl.String, "Lý do chưa có tổng số hộ dân cư",
+    "Why the resident total is unknown", allowed=("reviewed_list_without_resident_total", "not_reported"),
+    description="Null when households_total is known. reviewed_list_without_resident_total: a household list "
+                "under this row holds the reviewed households only and no summary gives the resident total "
+                "(lowest_units_without_resident_total counts them); not_reported: some unit under it reported "
+                "nothing for this cell.")
 HEADLINE_COUNTS = (
-    _count("households_total", "Tổng số hộ dân cư", "Households, total"),
+    RESIDENT_TOTAL,
+    _count("households_reviewed", "Số hộ trong danh sách rà soát", "Households on the review lists",
+           "Households listed in the household lists (the households reviewed: those on the lists and the "
+           "applicants, or every resident household where a list is declared complete). Null where any part "
+           "came from a summary, which does not report it."),
+    MISSING_REASON,
     _count("households_poor", "Số hộ nghèo", "Poor households"),
     _count("households_near_poor", "Số hộ cận nghèo", "Near-poor households"),
     _count("households_poor_or_near_poor", "Số hộ nghèo và cận nghèo", "Poor and near-poor households"),
     _count("households_average", "Số hộ có mức sống trung bình", "Households with an average living standard",
-           "Null when the standard gives no upper bound, or when any part came from summaries."),
+           "Null when the standard gives no upper bound, or when any part came from summaries or from a household "
+           "list of the reviewed households only."),
 )
 RATES = (
     _rate("poor_rate", "Tỷ lệ hộ nghèo", "Poor household rate"),
@@ -207,6 +231,11 @@ POVERTY_NOTES: tuple[str, ...] = (
     ("Multidimensional poverty (Alkire–Foster), households as the unit, equal weights over the 12 indicators, "
      "k = poor_min_deprivations: MPI-poor = deprivation_count ≥ k whatever the income; H = MPI-poor / "
      "households; A = mean deprivation share of MPI-poor households; M0 = H × A. Household data only."),
+    ("Rates are over resident households (tổng số hộ dân cư), not over the households reviewed. A household "
+     "list holds the reviewed households (Decision 24/2021) unless its submission declares that it lists every "
+     "resident household: from a reviewed-only list the poor and near-poor counts are known, the resident "
+     "total comes from a summary, and the counts over all households (average-living, deprivations of all "
+     "households, MPI) are null."),
 )
 
 POVERTY_COLUMNS = (*CELL_KEYS, *PLACE, *HEADLINE_COUNTS, *RATES, *CHANGES, *MULTIDIMENSIONAL, *COVERAGE)
@@ -239,10 +268,18 @@ DEPRIVATION_BY_AREA = Mart(
         *CELL_KEYS,
         Column("indicator", pl.String, "Chỉ số thiếu hụt", "Deprivation indicator", nullable=False,
                allowed=INDICATOR_IDS,
-               description="d01–d12 of the standard the submissions name; labels: "
-                           + "; ".join(f"{i} {INDICATOR_LABELS[i][1]}" for i in INDICATOR_IDS) + "."),
+               description="d01–d12 of the year's standard (`standard`); what an id means depends on it: under "
+                           "nd07_2021 d12 is the means of accessing information, under nd351_2025 household "
+                           "waste treatment. indicator_label_vi / indicator_label_en name it."),
+        Column("standard", pl.String, "Chuẩn nghèo của các chỉ số", "Standard of the indicators",
+               description="The poverty standard of the review year (schemas/standards), whose 12 indicators "
+                           "these are, e.g. nd07_2021 (2022–2026) or nd351_2025 (from 2027)."),
+        Column("indicator_label_vi", pl.String, "Tên chỉ số", "Indicator name (Vietnamese)",
+               description="The indicator's name in the standard file."),
+        Column("indicator_label_en", pl.String, "Tên chỉ số (tiếng Anh)", "Indicator name (English)",
+               description="The indicator's English name in the standard file."),
         *PLACE,
-        _count("households_total", "Tổng số hộ dân cư", "Households, total"),
+        RESIDENT_TOTAL,
         _count("households_poor", "Số hộ nghèo", "Poor households"),
         _count("households_near_poor", "Số hộ cận nghèo", "Near-poor households"),
         _count("households_deprived", "Số hộ thiếu hụt chỉ số", "Households deprived on the indicator",

@@ -57,7 +57,9 @@ def household(commune: str, household_id: str, *, income: float, deprivations: i
             "head_ethnicity_code": ethnicity, "household_size": 4, "income_per_capita_month": float(income),
             **{ind: i < deprivations for i, ind in enumerate(INDICATOR_IDS)}, "reported_classification": None,
             "policy_social_protection": None, "policy_merit": None, "submission_id": None, "year": year,
-            "submitting_level": level, "submitting_unit": unit, "standard": "nd07_2021"}
+            "submitting_level": level, "submitting_unit": unit, "standard": "nd07_2021",
+            # These lists hold every household of their commune: they are declared complete.
+            "lists_every_household": True}
 
 
 def summary(unit_code: str, *, total: int, poor: int, near_poor: int, year: int, level: str, unit: str) -> dict:
