@@ -36,6 +36,7 @@ Exit code: 0 accepted (or, with a Prefect server, received and announced), 1 rej
 EPILOG = """\
 examples:
   lnob submit ./xa-00688-2024.xlsx --level commune --unit 00688 --year 2024
+  lnob submit ./xa-00688-2024.csv --level commune --unit 00688 --year 2024 --complete
   lnob submit ./huyen-024.csv --level district --unit 024 --year 2024 --kind area_summary --json
   lnob submit ./bao-cao.xlsx --sheet "Biểu 01" --level province --unit 02 --year 2024 --submitter "Sở NN&MT"
 """
@@ -56,6 +57,10 @@ def register(subparsers) -> None:
     parser.add_argument("--standard", default=None, metavar="ID",
                         help="poverty standard applied, e.g. nd07_2021 (default: the review year's)")
     parser.add_argument("--submitter", default=None, metavar="NAME", help="who submits (kept in the registry)")
+    parser.add_argument("--complete", action="store_true",
+                        help="the household list holds every resident household of the commune, not only the "
+                             "households reviewed (danh sách gồm mọi hộ dân cư); without it the commune's "
+                             "resident total must come from its area_summary")
     parser.add_argument("--sheet", default=None, metavar="NAME", help="XLSX sheet to read (default: the first)")
     parser.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
 
@@ -77,6 +82,10 @@ def print_verdict(verdict: dict, *, as_json: bool, limit: int = 40) -> None:
         print(f"  Đã được thay bằng / superseded by {verdict['superseded_by']}")
     print(f"  {verdict.get('level')} {verdict.get('unit_code')} · {verdict.get('year')} · {verdict.get('kind')}"
           f" · {verdict.get('standard')}")
+    if verdict.get("lists_every_household") is not None:
+        print("  Danh sách gồm mọi hộ dân cư / lists every resident household" if verdict["lists_every_household"]
+              else "  Danh sách các hộ được rà soát; tổng số hộ dân cư lấy từ biểu tổng hợp / reviewed households "
+                   "only; the resident total comes from the summary")
     findings = verdict.get("findings") or []
     groups: dict[tuple, list[dict]] = {}
     for finding in findings:   # one block per rule and column; the places listed together
@@ -111,7 +120,7 @@ def run(args) -> int:
     try:
         verdict = submit(load_settings(), path, level=args.level, unit_code=args.unit, year=args.year,
                          kind=args.kind, standard=args.standard, submitter=args.submitter, sheet=args.sheet,
-                         validate=not orchestrated)
+                         validate=not orchestrated, lists_every_household=args.complete)
     except UsageError as error:
         print(f"lnob submit: {error}", file=sys.stderr)
         return 2

@@ -77,6 +77,7 @@ VERDICT_SCHEMA = {
         "supersedes": {"type": ["string", "null"]}, "duplicate": {"type": "boolean"},
         "level": {"type": "string"}, "unit_code": {"type": "string"}, "year": {"type": "integer"},
         "kind": {"type": "string"}, "standard": {"type": ["string", "null"]},
+        "lists_every_household": {"type": ["boolean", "null"]},
         "content_hash": {"type": "string"}, "findings": {"type": "array", "items": FINDING_SCHEMA},
         "findings_total": {"type": "integer"}, "report_json": {"type": ["string", "null"]},
         "report_html": {"type": ["string", "null"]}, "report_url": {"type": ["string", "null"]},
@@ -98,6 +99,10 @@ UPLOAD_BODY = {
             "kind": {"type": "string", "enum": list(SUBMISSION_KINDS)},
             "standard": {"type": "string", "description": "Poverty standard id; default: the year's standard."},
             "submitter": {"type": "string", "maxLength": 200, "description": "Who sends it (a name)."},
+            "complete": {"type": "boolean", "description": "A household list that holds every resident household "
+                                                          "of the commune, not only the households reviewed "
+                                                          "(default false: the resident total then comes from the "
+                                                          "commune's area_summary)."},
         },
     }}},
 }
@@ -165,8 +170,17 @@ def _check_fields(fields: dict[str, str]) -> dict[str, Any]:
             raise invalid("standard", standard, f"chuẩn nghèo phải là một trong {', '.join(known)}.",
                           f"the standard must be one of {', '.join(known)}.")
     submitter = (fields.get("submitter") or "").strip()[:200] or None
+    complete = (fields.get("complete") or "").strip().lower()
+    if complete not in COMPLETE_ANSWERS:
+        raise invalid("complete", fields.get("complete"), "phải là có hoặc không (true / false).",
+                      "must be true or false.")
     return {"level": level, "unit_code": unit, "year": int(year_text), "kind": kind, "standard": standard,
-            "submitter": submitter}
+            "submitter": submitter, "lists_every_household": COMPLETE_ANSWERS[complete]}
+
+
+# The `complete` field as a form sends it: a checked box says "on"; an API client true/false.
+COMPLETE_ANSWERS = {"": False, "false": False, "0": False, "no": False, "off": False, "không": False,
+                    "true": True, "1": True, "yes": True, "on": True, "có": True}
 
 
 class FrontDoor:
@@ -237,7 +251,8 @@ class FrontDoor:
                 verdict = await anyio.to_thread.run_sync(
                     lambda: ingest_upload(self.settings, self.registry, upload.file_path, file_label=label,
                                           level=facts["level"], unit_code=facts["unit_code"], year=facts["year"],
-                                          kind=facts["kind"], standard=facts["standard"], submitter=submitter))
+                                          kind=facts["kind"], standard=facts["standard"], submitter=submitter,
+                                          lists_every_household=facts["lists_every_household"]))
         except ClientDisconnect:
             await self.audit(request, action="submission.create", result="client_disconnected", caller=caller,
                              unit_code=facts.get("unit_code"))
@@ -281,13 +296,14 @@ class FrontDoor:
 
 
 def ingest_upload(settings, registry, path: Path, *, file_label: str, level: str, unit_code: str, year: int,
-                  kind: str, standard: str | None, submitter: str) -> dict:
+                  kind: str, standard: str | None, submitter: str, lists_every_household: bool = False) -> dict:
     """Hand an upload that passed the door to the ingest step (the same one `lnob submit` runs)."""
     from pipeline.ingest import UsageError, submit
 
     try:
         return submit(settings, path, level=level, unit_code=unit_code, year=year, kind=kind, standard=standard,
-                      submitter=submitter, original_name=file_label, registry=registry)
+                      submitter=submitter, original_name=file_label, registry=registry,
+                      lists_every_household=lists_every_household)
     except UsageError as exc:
         raise Refusal(422, "invalid_field", f"Thông tin nộp không hợp lệ: {exc}",
                       f"The submission's fields are not valid: {exc}") from None

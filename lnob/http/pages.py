@@ -62,6 +62,8 @@ _FORM = Template("""<form method="post" action="/" enctype="multipart/form-data"
  <input id="year" name="year" required type="number" min="2000" max="2100" value="$year">
  <label for="kind">Loại dữ liệu <span class="en">/ Kind of data</span></label>
  <select id="kind" name="kind">$kind_options</select>
+ <label><input id="complete" name="complete" type="checkbox" value="on"> Danh sách gồm mọi hộ dân cư của xã
+  <span class="en">/ The household list holds every resident household (not only the households reviewed)</span></label>
  <button type="submit">Nộp tệp <span class="en">/ Submit</span></button>
 </form>
 """)
@@ -85,6 +87,15 @@ def upload_form(*, level: str | None = None, unit: str = "", year: str = "", kin
         unit=escape(unit), year=escape(year),
         token_hint=escape("(đã lưu / saved)" if has_cookie else ""),
     )
+
+
+def _declaration(lists_every_household: bool | None) -> str:
+    """What a household list holds, as the submitter declared it (nothing for other kinds)."""
+    if lists_every_household is None:
+        return ""
+    said = ("Mọi hộ dân cư / Every resident household" if lists_every_household
+            else "Các hộ được rà soát / The households reviewed")
+    return f"<dt>Danh sách gồm / The list holds</dt><dd>{escape(said)}</dd>"
 
 
 def page(title: str, body: str) -> str:
@@ -156,6 +167,7 @@ def verdict_page(verdict: dict, *, file_label: str, report_url: str | None) -> s
         f"<dt>Năm / Year</dt><dd>{_cell(verdict.get('year'))}</dd>"
         f"<dt>Loại / Kind</dt><dd>{_cell(verdict.get('kind'))}</dd>"
         f"<dt>Chuẩn / Standard</dt><dd>{_cell(verdict.get('standard'))}</dd>"
+        + _declaration(verdict.get("lists_every_household")) +
         f"<dt>SHA-256</dt><dd>{_cell(verdict.get('content_hash'))}</dd>"
         "</dl>" + fix + duplicate + supersedes + summary + findings_table(findings) + report + "</section>"
         '<h2>Nộp tệp khác <span class="en">/ Submit another file</span></h2>'
