@@ -131,7 +131,7 @@ def _split(total: float, gx: dict) -> dict:
 def measure(spec: dict) -> dict:
     """In the child: imports, one file (cold: first in the process; then warm), then a batch."""
     started = time.perf_counter()
-    from pipeline.ingest import drain_pending, submit
+    from pipeline.ingest import drain_pending_in_process, submit
     from store.settings import load_settings
     import_lnob_s = time.perf_counter() - started
     started = time.perf_counter()
@@ -160,7 +160,7 @@ def measure(spec: dict) -> dict:
     stages = StageTimer()
     stages.start()
     begun = time.perf_counter()
-    verdicts = drain_pending(settings, batch_size=len(batch), runner=runner)
+    verdicts = drain_pending_in_process(settings, batch_size=len(batch), runner=runner)
     drain_s = time.perf_counter() - begun
     statuses: dict[str, int] = {}
     for verdict in verdicts:

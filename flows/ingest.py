@@ -10,7 +10,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 
 from flows.events import emit_in_run, verdict_event
-from pipeline import ingest
+from pipeline import claims, ingest
 from store.registry import Registry
 from store.settings import load_settings
 
@@ -20,7 +20,10 @@ def validate_pending_batch(batch_size: int) -> list[dict]:
     """Claim up to `batch_size` pending submissions, validate them together, record the verdicts."""
     settings = load_settings()
     registry = Registry(settings.database_url)
-    claimed = registry.claim_pending(batch_size, worker="prefect-ingest")
+    # A claim held by this task's process: killed, it is claimable again by the next run or the sweeper
+    # (at once on this host, after its lease elsewhere).
+    claims.end_orphaned_claims(registry)
+    claimed = registry.claim_pending(batch_size, worker=claims.worker_name("prefect-ingest"))
     if not claimed:
         return []
     verdicts = ingest.validate_claimed(claimed, settings, registry=registry)

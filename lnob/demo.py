@@ -42,7 +42,8 @@ def run_demo(settings, data_dir: Path, say: Say = print) -> DemoResult:
     """Generate, submit (good and broken files), validate in batches, build, evaluate, publish, report."""
     from documents.national_report import write_report
     from pipeline.build import build_marts
-    from pipeline.ingest import drain_pending, submit
+    from pipeline.drain import drain_pending
+    from pipeline.ingest import submit
     from pipeline.status_lists import load_shipped_lists
     from store.registry import Registry
 

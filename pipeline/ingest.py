@@ -5,8 +5,9 @@
         submission) → ingest_submission
     ingest_submission(submission_id, settings)                          → verdict
         validates one registered submission (the seam the Prefect flow calls)
-    drain_pending(settings, batch_size)                                  → [verdict, ...]
-        validates every pending submission in ONE process, in batches; the column rules of a batch
+    drain_pending_in_process(settings, batch_size)                       → [verdict, ...]
+        validates every pending submission in THIS process, in batches (tests, benchmarks; files from
+        outside: pipeline/drain.py, each batch in an isolated worker); the column rules of a batch
         run as one Great Expectations validation per kind, findings mapped back to each file
     validate_claimed(records, settings)                                  → [verdict, ...]
         one such batch, for records a worker already claimed (flows/ingest.py)
@@ -35,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -44,12 +45,12 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from documents import findings_report
-from pipeline import batch_write, personal_data
+from pipeline import batch_write, claims, personal_data
 from pipeline.batch import BATCH_KEY, SUBMITTING_UNIT, Work, has_error, stack
 from pipeline.parse import parse_file
 from schemas.contracts import CONTRACTS, KINDS, LEVELS, contract_for
 from schemas.vocabulary import FINAL_STATUSES
-from store.registry import Registry
+from store.registry import DEFAULT_LEASE, MAX_ATTEMPTS, Registry
 from store.settings import Settings
 from store.zones import land, read_landed, report_paths
 from transforms.normalize import (
@@ -391,13 +392,40 @@ def _load_references(years: set[int]) -> set[int]:
     return ready
 
 
+def _give_up(work: Work) -> None:
+    """A file claimed more than MAX_ATTEMPTS times without a verdict: each check of it ended with its
+    process (killed, or out of memory); it is not read again, and gets a final verdict saying so."""
+    attempts = work.record.attempts - 1
+    work.add("file.cannot_be_read", severity="error", value=str(attempts),
+             message_vi=f"Không đọc được tệp: {attempts} lần kiểm tra tệp này đều bị dừng giữa chừng (tiến trình "
+                        "kiểm tra bị dừng hoặc hết bộ nhớ). Hãy mở tệp, lưu lại ở dạng XLSX hoặc CSV rồi nộp lại.",
+             message_en=f"The file cannot be read: {attempts} checks of it were each stopped part-way (the "
+                        "validating process was stopped or ran out of memory). Open it, save it again as XLSX "
+                        "or CSV and submit it again.")
+
+
+def _give_back_failed(works: list[Work], registry: Registry) -> None:
+    """Files whose check did not finish for a reason of lnob's own stay waiting, retried after a lease,
+    without counting the attempt against the file."""
+    by_worker: dict[str, list[str]] = {}
+    for work in works:
+        if work.failed and work.record.claimed_by:
+            by_worker.setdefault(work.record.claimed_by, []).append(work.record.submission_id)
+    for worker, ids in by_worker.items():
+        registry.give_back(worker, ids, retry_after=DEFAULT_LEASE)
+
+
 def _run(records: list, settings: Settings, registry: Registry, runner) -> list[dict]:
     works = [Work(record=record, options=_read_request(settings, record.submission_id))
              for record in records]
+    for work in works:
+        if work.record.attempts > MAX_ATTEMPTS:
+            _give_up(work)
+    to_read = [w for w in works if not w.findings]
     # Files are read side by side: the readers (Polars, calamine) work outside Python's lock, and a
     # batch's files share nothing until they are typed together.
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        list(pool.map(_read_landed, works, [settings] * len(works)))
+        list(pool.map(_read_landed, to_read, [settings] * len(to_read)))
     _type_values(works)
     if runner is None and any(w.normalized is not None for w in works):
         from expectations.runner import get_runner
@@ -424,7 +452,9 @@ def _run(records: list, settings: Settings, registry: Registry, runner) -> list[
         prepared = early.result()
     found_after, failed_after = _find_references([w for w in to_check if w.record.year not in loaded])
     _add_references(works, found + found_after, failed | failed_after)
-    return batch_write.finish_all(works, settings, registry, prepared)
+    verdicts = batch_write.finish_all(works, settings, registry, prepared)
+    _give_back_failed(works, registry)
+    return verdicts
 
 
 def ingest_submission(submission_id: str, settings: Settings, *, registry: Registry | None = None,
@@ -436,7 +466,18 @@ def ingest_submission(submission_id: str, settings: Settings, *, registry: Regis
         raise KeyError(f"no submission {submission_id!r} in the registry")
     if record.status in FINAL_STATUSES:
         return stored_verdict(settings, record, duplicate=False)
-    return _run([record], settings, registry, runner)[0]
+    claims.end_orphaned_claims(registry)
+    pause = 0.02
+    while (claimed := registry.claim(submission_id, claims.worker_name())) is None:
+        # Another live worker holds it (the same file sent twice at once): its verdict is this one's too.
+        # Should that worker die, its claim ends and is taken here.
+        record = registry.get(submission_id)
+        if record.status in FINAL_STATUSES:
+            return stored_verdict(settings, record, duplicate=False)
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
+        claims.end_orphaned_claims(registry)
+    return validate_claimed([claimed], settings, registry=registry, runner=runner)[0]
 
 
 def validate_claimed(records: list, settings: Settings, *, registry: Registry | None = None,
@@ -444,14 +485,32 @@ def validate_claimed(records: list, settings: Settings, *, registry: Registry | 
     """Validate submissions already claimed from the registry (`Registry.claim_pending`) as one batch:
     one Great Expectations validation per kind, findings mapped back to each file."""
     registry = registry or Registry(settings.database_url)
-    return _run(list(records), settings, registry, runner)
+    records = list(records)
+    held: dict[str, list[str]] = {}
+    for record in records:
+        held.setdefault(record.claimed_by or "", []).append(record.submission_id)
+    with contextlib.ExitStack() as stack_of_leases:
+        for worker, ids in held.items():
+            if worker:
+                stack_of_leases.enter_context(claims.holding(registry, worker, ids))
+        try:
+            return _run(records, settings, registry, runner)
+        except BaseException as exc:
+            # Those not recorded before the error wait again, at once, for whoever retries.
+            for worker, ids in held.items():
+                if worker:
+                    registry.release_claims(worker, ids, f"check stopped: {type(exc).__name__}: {exc}"[:300])
+            raise
 
 
-def drain_pending(settings: Settings, batch_size: int = 50, *, registry: Registry | None = None,
-                  runner=None) -> list[dict]:
-    """Validate every pending submission, `batch_size` at a time, in this one process."""
+def drain_pending_in_process(settings: Settings, batch_size: int = 50, *, registry: Registry | None = None,
+                             runner=None) -> list[dict]:
+    """Validate every pending submission (and every abandoned claim), `batch_size` at a time, in THIS
+    process, with no isolation: for tests and benchmarks. Files from outside go through
+    pipeline.drain.drain_pending, which validates each batch in a worker process."""
     registry = registry or Registry(settings.database_url)
-    worker = f"{socket.gethostname()}:{os.getpid()}"
+    worker = claims.worker_name()
+    claims.end_orphaned_claims(registry)
     verdicts: list[dict] = []
     while True:
         batch = registry.claim_pending(batch_size, worker)
@@ -501,7 +560,7 @@ def submit(settings: Settings, source: bytes | str | os.PathLike, *, level: str,
     The same bytes sent again with another declaration are refused (UsageError): they are one submission.
 
     `validate=False` stops after registering (status `received`): the orchestrated path, where a worker
-    validates it later with `ingest_submission` or `drain_pending`.
+    validates it later with `ingest_submission` or `pipeline.drain.drain_pending`.
 
     Raises UsageError for arguments that cannot be right whatever the file holds (unknown level, kind or
     standard, a malformed unit code); everything wrong with the file itself is a finding.
@@ -549,8 +608,8 @@ def submit(settings: Settings, source: bytes | str | os.PathLike, *, level: str,
     if not created and record.status in FINAL_STATUSES:
         return stored_verdict(settings, record, duplicate=True)
     _write_request(settings, record.submission_id, options)
+    # Bytes sent before that never got a verdict (their worker died) are not "nothing changed": they are
+    # validated now, or by the worker that holds them.
     if not validate:
-        return stored_verdict(settings, record, duplicate=not created)
-    verdict = ingest_submission(record.submission_id, settings, registry=registry, runner=runner)
-    verdict["duplicate"] = not created
-    return verdict
+        return stored_verdict(settings, record, duplicate=False)
+    return ingest_submission(record.submission_id, settings, registry=registry, runner=runner)

@@ -841,6 +841,26 @@ class Registry:
                 .execution_options(synchronize_session=False))
             return result.rowcount
 
+    def release_claims(self, worker: str, submission_ids: Sequence[str], detail: str) -> list[str]:
+        """Give this worker's claims back to `received` (its check stopped with an error of lnob's or the
+        machine's, not the file's): the attempt is not counted. Returns the ids released."""
+        if not submission_ids:
+            return []
+        now = utc_now()
+        with self._transaction(write=True) as session:
+            rows = session.scalars(
+                select(Submission)
+                .where(Submission.submission_id.in_(list(submission_ids)), Submission.status == VALIDATING,
+                       Submission.claimed_by == worker)
+                .order_by(Submission.sequence).with_for_update()).all()
+            for row in rows:
+                row.status = RECEIVED
+                row.status_at = now
+                row.claimed_by = row.claimed_at = row.lease_until = None
+                row.attempts = max((row.attempts or 1) - 1, 0)
+                self._add_status(session, row.submission_id, RECEIVED, now, detail)
+            return [row.submission_id for row in rows]
+
     def end_dead_claims(self, host: str, is_alive) -> list[str]:
         """End at once the claims held by processes of `host` (claimed_by "host:pid...") that no longer
         exist (`is_alive(pid)` is False): their lease is set to have run out. Returns their ids."""

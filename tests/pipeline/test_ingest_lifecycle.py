@@ -24,7 +24,7 @@ from fixtures_ingest import (
     write_xlsx,
 )
 
-from pipeline.ingest import drain_pending, ingest_submission, submit
+from pipeline.ingest import drain_pending_in_process, ingest_submission, submit
 from schemas.contracts import HOUSEHOLD
 from store.registry import Registry, submission_id_for
 from store.zones import land, landing_path
@@ -196,7 +196,7 @@ def test_drain_pending_validates_a_batch_and_maps_findings_back_to_each_file(tmp
     summary = _register(settings, registry, write_csv(tmp_path / "summary.csv", frame_of(summary_rows())),
                         level="district", unit=DISTRICT, kind="area_summary")
 
-    verdicts = {v["submission_id"]: v for v in drain_pending(settings, batch_size=3, runner=gx_runner)}
+    verdicts = {v["submission_id"]: v for v in drain_pending_in_process(settings, batch_size=3, runner=gx_runner)}
 
     assert {k: v["status"] for k, v in verdicts.items()} == {
         good: "accepted", neighbour: "accepted", bad: "rejected", summary: "accepted"}
@@ -204,7 +204,7 @@ def test_drain_pending_validates_a_batch_and_maps_findings_back_to_each_file(tmp
     assert (finding["file"], finding["row"], finding["cell"]) == ("bad.xlsx", 1 + 1 + 4, f"F{1 + 1 + 4}")
     assert not only(verdicts[good]["findings"], "household.id_unique")
     assert registry.pending() == []
-    assert drain_pending(settings, batch_size=3, runner=gx_runner) == []
+    assert drain_pending_in_process(settings, batch_size=3, runner=gx_runner) == []
 
 
 def test_files_typed_together_keep_their_own_rows_and_findings(tmp_path, gx_runner):
@@ -218,7 +218,7 @@ def test_files_typed_together_keep_their_own_rows_and_findings(tmp_path, gx_runn
     bad = _register(settings, registry, write_csv(tmp_path / "bad.csv", frame_of(unreadable)),
                     unit=OTHER_COMMUNE_SAME_DISTRICT)
 
-    verdicts = {v["submission_id"]: v for v in drain_pending(settings, batch_size=10, runner=gx_runner)}
+    verdicts = {v["submission_id"]: v for v in drain_pending_in_process(settings, batch_size=10, runner=gx_runner)}
 
     assert verdicts[good]["status"] == "accepted" and verdicts[good]["findings"] == []
     assert verdicts[bad]["status"] == "rejected"
@@ -288,7 +288,7 @@ def test_a_batch_gives_each_file_what_it_gets_validated_alone(tmp_path, gx_runne
         options = {k: v for k, v in how.items() if k not in ("level", "unit")}
         submit(batch_settings, path, level=how.get("level", "commune"), unit_code=how.get("unit", COMMUNE),
                year=YEAR, validate=False, **options)
-    batch = drain_pending(batch_settings, batch_size=len(files), runner=gx_runner)
+    batch = drain_pending_in_process(batch_settings, batch_size=len(files), runner=gx_runner)
 
     assert [v["submission_id"] for v in batch] == [v["submission_id"] for v in alone]
     assert {v["status"] for v in batch} == {"accepted", "rejected"}
@@ -316,7 +316,7 @@ def test_a_bug_with_one_file_leaves_it_pending_and_the_rest_of_its_batch_decided
         return typing(raw, *args, **kwargs)
 
     monkeypatch.setattr(ingest, "normalize_distinct", buggy)
-    verdicts = {v["submission_id"]: v for v in drain_pending(settings, batch_size=10, runner=gx_runner)}
+    verdicts = {v["submission_id"]: v for v in drain_pending_in_process(settings, batch_size=10, runner=gx_runner)}
 
     assert verdicts[fine]["status"] == "accepted" and verdicts[fine]["findings"] == []
     assert verdicts[troubled]["status"] == "validating"          # kept for a worker to run again
@@ -337,7 +337,7 @@ def test_two_versions_of_one_commune_in_one_batch_the_later_received_is_current(
     rows[1]["household_size"] = "hai"
     rejected = _register(settings, registry, write_csv(tmp_path / "v3.csv", frame_of(rows)))
 
-    verdicts = {v["submission_id"]: v for v in drain_pending(settings, batch_size=10, runner=gx_runner)}
+    verdicts = {v["submission_id"]: v for v in drain_pending_in_process(settings, batch_size=10, runner=gx_runner)}
 
     # As when finished one after the other: the first was accepted (then superseded by the second).
     assert (verdicts[first]["status"], verdicts[first]["supersedes"]) == ("accepted", None)
@@ -376,7 +376,7 @@ def test_lnob_submit_and_status_print_the_verdict_and_exit_by_status(tmp_path, m
     assert main(["status", accepted["submission_id"], "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["submission_id"] == accepted["submission_id"] and status["status"] == "accepted"
-    assert [h["status"] for h in status["history"]] == ["received", "accepted"]
+    assert [h["status"] for h in status["history"]] == ["received", "validating", "accepted"]
     assert main(["status", "S0000000000000000"]) == 2
 
 
@@ -403,7 +403,7 @@ def test_a_file_registered_without_validating_is_validated_later_by_a_worker(tmp
     registered = submit(settings, path, level="commune", unit_code=COMMUNE, year=YEAR, validate=False)
     assert registered["status"] == "received" and registered["kind"] == "household"
     assert Registry(settings.database_url).pending()[0].submission_id == registered["submission_id"]
-    [verdict] = drain_pending(settings, batch_size=10, runner=gx_runner)
+    [verdict] = drain_pending_in_process(settings, batch_size=10, runner=gx_runner)
     assert (verdict["submission_id"], verdict["status"]) == (registered["submission_id"], "accepted")
     assert ingest_submission(registered["submission_id"], settings)["status"] == "accepted"   # decided: stored
 
