@@ -26,6 +26,7 @@ import polars as pl
 
 from schemas.contracts import (
     CLASSIFICATIONS,
+    COMPLETE_LIST_LABEL,
     LEVELS,
     VALUE_ALIASES,
     Column,
@@ -230,8 +231,12 @@ def _column_letter(index: int) -> str:
 # -- the workbook ------------------------------------------------------------------------------------
 
 def write_template(path: str | Path, *, level: str, kind: str, unit_code: str, year: int,
-                   rows: Iterable[Mapping] | None = None) -> Path:
+                   rows: Iterable[Mapping] | None = None, lists_every_household: bool = False) -> Path:
     """Write the submission template for one unit and year to `path` (.xlsx) and return the path.
+
+    A household template's title block asks whether the list holds every resident household of the
+    commune (schemas.contracts.COMPLETE_LIST_LABEL, "có" / "không" beside it; ingest reads it back):
+    "không" unless `lists_every_household`, as a list normally holds the households reviewed.
 
     `rows` (contract values: codes, True/False, numbers, None for "not reported") fill the data rows
     as a submitter choosing from the drop-downs would; without them a district or province summary
@@ -286,6 +291,18 @@ def write_template(path: str | Path, *, level: str, kind: str, unit_code: str, y
                      "Ô trống = không báo cáo (không phải 0) · Empty cell = not reported (not zero) · "
                      f"Xem hướng dẫn ở trang \"{INSTRUCTIONS_SHEET}\" / See the instructions sheet",
                      formats["note"])
+
+    if kind == "household":
+        # Row 5 has no reference-only column in a household sheet: the declaration sits there.
+        declaration_row = HEADER_ROW - 1
+        data.merge_range(declaration_row, 0, declaration_row, 3,
+                         f"{COMPLETE_LIST_LABEL[0]} / {COMPLETE_LIST_LABEL[1]} (có / không):", formats["subtitle"])
+        data.write_string(declaration_row, 4, YES if lists_every_household else NO, formats["text"])
+        data.data_validation(declaration_row, 4, declaration_row, 4, {
+            "validate": "list", "source": [YES, NO], "input_title": "có / không",
+            "input_message": "có: danh sách gồm mọi hộ dân cư của xã; không: chỉ các hộ được rà soát. / yes: every "
+                             "resident household; no: the reviewed households only."[:255],
+            "error_title": "Giá trị không hợp lệ", "error_type": "stop", "error_message": "có / không"})
 
     # -- lists sheet, read by the drop-downs
     list_ranges: dict[str, str] = {}

@@ -274,3 +274,18 @@ def test_code_cells_are_text_so_leading_zeros_survive(tmp_path):
     code_position = parsed.headers.index("Mã đơn vị")
     assert code_position not in parsed.machine_numeric
     assert all(len(code) == 5 for code in parsed.frame.get_column(f"c{code_position}").to_list())
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_the_household_titles_declaration_reads_back_into_the_submission(tmp_path, declared):
+    """The title block's "có / không" beside "the list holds every resident household" is what ingest reads."""
+    level, unit_of, year = CASES[0].values
+    unit = unit_of()
+    rows = _rows("household", level, unit, year)
+    path = write_template(tmp_path / "household.xlsx", level=level, kind="household", unit_code=unit, year=year,
+                          rows=rows, lists_every_household=declared)
+    _settings, registry, verdict = _submit(tmp_path, path, level=level, unit=unit, year=year, kind="household")
+    assert verdict["status"] == "accepted", verdict["findings"]
+    assert verdict["lists_every_household"] is declared
+    staged = pl.read_parquet(registry.get(verdict["submission_id"]).staging_path)
+    assert staged["lists_every_household"].to_list() == [declared] * len(rows)
