@@ -30,6 +30,9 @@ def build_and_publish(year: int | None) -> dict:
 @flow(name="nightly-build", log_prints=True)
 def nightly_build(year: int | None = None) -> dict:
     """Rebuild the marts (every year with accepted data, or one year) and publish a new version."""
+    settings = load_settings()
+    # A switch killed before it was recorded (a rollback, a publish) is recorded before anything else.
+    publish.reconcile_registry(settings, Registry(settings.database_url))
     ingest_submission(batch_size=200)
     return build_and_publish(year)
 
@@ -44,8 +47,9 @@ def rebuild_year(year: int) -> dict:
 def rollback_marts(version: str | None = None) -> str:
     """Make an earlier published version current again (the one before the current when not given)."""
     settings = load_settings()
-    restored = publish.rollback(settings, version)
-    Registry(settings.database_url).record_publish(restored, manifest_path=str(settings.marts / restored /
+    registry = Registry(settings.database_url)
+    restored = publish.rollback(settings, version, registry=registry)
+    registry.record_publish(restored, manifest_path=str(settings.marts / restored /
                                                    "manifest.json"), action="rollback", submission_ids=[])
     emit_in_run(MARTS_PUBLISHED, marts_resource(restored), {"action": "rollback"})
     get_run_logger().info("current mart version is now %s", restored)

@@ -14,6 +14,11 @@ A build killed half-way leaves only a `.building-*` folder, which never becomes 
 
 Builds and rollbacks take `exclusive_build(settings)` first: whichever process, command or Prefect
 deployment starts them, two never run, or publish, at the same time; the later one waits.
+
+The pointer is the truth; the registry's list of publishes follows it. A process killed between the
+switch and its registry write leaves a `current` the registry never heard of: `reconcile_registry`
+records it (as a publish, or as a rollback when that version was published before), and every
+rollback runs it first, under the build lock.
 """
 
 from __future__ import annotations
@@ -164,12 +169,34 @@ def current_path(settings: Settings) -> Path | None:
     return settings.marts / version if version is not None else None
 
 
-def rollback(settings: Settings, version: str | None = None) -> str:
+def rollback(settings: Settings, version: str | None = None, *, registry=None) -> str:
     """Point `current` at another published version: the one given, or else the newest
     version whose name (build start time) comes before the current one. Returns the version
-    now live."""
+    now live. With `registry`, what is current now is first reconciled into it."""
     with exclusive_build(settings):
+        if registry is not None:
+            reconcile_registry(settings, registry)
         return _rollback(settings, version)
+
+
+def reconcile_registry(settings: Settings, registry) -> str | None:
+    """Record the current version in the registry if the registry's last publish or rollback names another
+    (a switch whose process was killed before recording it); returns the version recorded, or None."""
+    import json
+
+    live = current_version(settings)
+    if live is None:
+        return None
+    history = registry.publishes()
+    if history and history[-1].version == live:
+        return None
+    manifest = settings.marts / live / "manifest.json"
+    submission_ids: list[str] = []
+    if manifest.is_file():
+        submission_ids = json.loads(manifest.read_text(encoding="utf-8")).get("submission_ids", [])
+    action = "rollback" if any(entry.version == live for entry in history) else "publish"
+    registry.record_publish(live, manifest_path=manifest, action=action, submission_ids=submission_ids)
+    return live
 
 
 def _rollback(settings: Settings, version: str | None) -> str:

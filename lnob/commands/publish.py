@@ -40,8 +40,10 @@ def run(args) -> int:
     from store.settings import load_settings
 
     settings = load_settings()
+    registry = Registry(settings.database_url)
     try:
-        version = publishing.rollback(settings, args.rollback or None)
+        # A switch killed before it was recorded is recorded first (reconciled to the pointer).
+        version = publishing.rollback(settings, args.rollback or None, registry=registry)
     except publishing.PublishError as error:
         print(f"lnob publish: {error}", file=sys.stderr)
         return 1
@@ -49,7 +51,6 @@ def run(args) -> int:
     submission_ids: list[str] = []
     if manifest_path.is_file():
         submission_ids = json.loads(manifest_path.read_text(encoding="utf-8")).get("submission_ids", [])
-    Registry(settings.database_url).record_publish(version, manifest_path=manifest_path, action="rollback",
-                                                    submission_ids=submission_ids)
+    registry.record_publish(version, manifest_path=manifest_path, action="rollback", submission_ids=submission_ids)
     print(f"current version: {version} ({settings.marts / version})")
     return 0
