@@ -13,8 +13,8 @@ import sys
 
 # Order here is the order `lnob --help` lists them in.
 COMMANDS: tuple[str, ...] = (
-    "submit", "status", "build", "publish", "marts", "explain", "lists", "generate", "template", "report",
-    "serve", "tokens", "export", "reference", "demo",
+    "submit", "status", "build", "publish", "marts", "release", "explain", "lists", "generate", "template",
+    "report", "serve", "tokens", "export", "reference", "landing", "demo",
 )
 
 DESCRIPTION = """\
@@ -30,6 +30,10 @@ Settings (environment):
   LNOB_DATABASE_URL    the registry (default a SQLite file under LNOB_HOME;
                        e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)
   PREFECT_API_URL      when set, submissions and builds go through Prefect deployments
+  LNOB_LANDING_KEY     32-byte key (base64 or 64 hex digits): new raw files in landing/ are stored
+                       encrypted (AES-GCM); unset, they are kept as submitted (`lnob landing` says which)
+  LNOB_ID_HASH_KEY     key of the keyed hash that replaces national ID (CCCD) numbers found in a
+                       contract column (default: a random key made once under LNOB_HOME/keys/)
 """
 
 EPILOG = """\
@@ -38,6 +42,7 @@ examples:
   lnob submit ./demo-data/2024/commune/00688.csv --level commune --unit 00688 --year 2024
   lnob build --year 2024
   lnob marts
+  lnob release                     # a public copy of the marts, no household disclosed
 run `lnob COMMAND --help` for each command's options and an example.
 """
 

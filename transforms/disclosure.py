@@ -5,9 +5,11 @@ or poverty_by_area), the same rows out with their counts and rates withheld wher
 columns: `suppression` (null, "primary", "secondary" or "change") and `suppression_reason` (bilingual).
 
 Decisions an analyst or an operator will ask about (docs/disclosure-control.md says the same at length):
-- Primary: a row whose households_total is between 1 and k − 1 (k = 3 by default) has every count and
-  rate withheld. A row of 0 households discloses no household and stays published; a row whose total is
-  unknown has nothing to protect beyond what is already null.
+- Primary: a row with between 1 and k − 1 households behind it (k = 3 by default) has every count and
+  rate withheld. The households behind a row are its households_total; where that is unknown (a unit
+  whose total number of households was not reported), the largest household count the row does publish,
+  a lower bound: one poor household of a group is withheld whatever the unknown total. A row of
+  0 households discloses no household and stays published.
 - Secondary: the published tables hold additive relations (a group of rows whose first row is the sum of
   the others): a unit's ALL = 01 + EM = the sum of its 2-digit groups, EM = the sum of its groups but 01;
   area all = rural + urban; a parent unit = the sum of the units whose parent_code names it. Where a
@@ -47,6 +49,8 @@ KEYS = ("year", "level", "unit_code", "ethnic_group", "area")
 # places and counts of administrative units, which disclose nothing about a household.
 WITHHELD_COLUMNS: tuple[str, ...] = tuple(c.name for c in POVERTY_BY_ETHNICITY.columns if c.unit is not None)
 CHANGE_COLUMNS: tuple[str, ...] = tuple(c for c in WITHHELD_COLUMNS if c.endswith("_change_pp"))
+HOUSEHOLD_COUNTS: tuple[str, ...] = tuple(c.name for c in POVERTY_BY_ETHNICITY.columns if c.unit == "households")
+HOUSEHOLDS_BEHIND = "__households_behind__"
 # A linked group of withheld rows larger than this is solved in pieces of its own relations' rows; past it
 # the dense solve would cost more than it is worth, and the iterative rule has already run.
 LARGEST_SYSTEM = 4000
@@ -104,8 +108,8 @@ def _lonely_relations_filled(members: pl.DataFrame, state: pl.DataFrame) -> pl.D
 
 def _smallest_published(joined: pl.DataFrame) -> pl.DataFrame:
     candidates = joined.filter(~pl.col("withheld")).with_columns(
-        (pl.col("households_total").fill_null(0) <= 0).alias("protects_least"))
-    return (candidates.sort("protects_least", "households_total", CELL, nulls_last=True)
+        (pl.col(HOUSEHOLDS_BEHIND).fill_null(0) <= 0).alias("protects_least"))
+    return (candidates.sort("protects_least", HOUSEHOLDS_BEHIND, CELL, nulls_last=True)
             .group_by(RELATION, maintain_order=True).first()
             .select(CELL, RELATION).unique(CELL, keep="first", maintain_order=True))
 
@@ -173,10 +177,12 @@ def suppress(table: pl.DataFrame, *, min_households: int = DEFAULT_MIN_HOUSEHOLD
         raise ValueError(f"k must be at least 1 household, not {min_households}")
     cells = table.with_row_index(CELL)
     members = relations(cells)
-    primary = cells.filter(pl.col("households_total").is_between(1, min_households - 1)).get_column(CELL)
+    counts = [c for c in HOUSEHOLD_COUNTS if c in cells.columns and c != "households_total"]
+    behind = pl.coalesce(pl.col("households_total"), pl.max_horizontal(counts) if counts else pl.lit(None))
+    sizes = cells.select(CELL, behind.alias(HOUSEHOLDS_BEHIND))
+    primary = sizes.filter(pl.col(HOUSEHOLDS_BEHIND).is_between(1, min_households - 1)).get_column(CELL)
     withheld = set(primary.to_list())
     secondary: dict[int, str] = {}
-    sizes = cells.select(CELL, "households_total")
     while True:
         while True:
             state = sizes.with_columns(pl.col(CELL).is_in(list(withheld)).alias("withheld"))
