@@ -47,11 +47,13 @@ def run(args) -> int:
 
     from lnob.http.app import create_app
     from store.settings import load_settings
+    from store.zones import landing_protection
 
     settings = load_settings()
     app = create_app(settings, ingest_threads=args.ingest_threads)
     print(f"lnob: serving {settings.home} on http://{args.host}:{args.port}/ "
           f"(API description: /docs; uploads up to {settings.max_upload_bytes / 1048576:g} MiB)", flush=True)
+    print(f"lnob: {landing_protection(settings)}", flush=True)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
                             server_header=False, proxy_headers=False, timeout_graceful_shutdown=10)
     uvicorn.Server(config).run()
