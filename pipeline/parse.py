@@ -1,5 +1,6 @@
-"""Read a submitted file into a table of text, whatever it is: CSV (UTF-8, UTF-8 with BOM, UTF-16;
-`,` `;` or tab), XLSX/XLS, JSON records or Parquet.
+"""Read a submitted file into a table of text, whatever it is: CSV (UTF-8, UTF-8 with BOM, UTF-16, or
+Vietnamese Windows' code page 1258 when the bytes say so with confidence; `,` `;` or tab), XLSX/XLS,
+LibreOffice's ODS, JSON records or Parquet.
 
 The libraries do the reading (Polars for CSV, JSON and Parquet; fastexcel/calamine for Excel). What is
 added here is what a submitter's file needs and no reader gives:
@@ -12,9 +13,14 @@ added here is what a submitter's file needs and no reader gives:
   own row number, so `C14` is the cell to open). CSV rows are counted as lines: a quoted value spanning
   lines shifts the numbers after it, which spreadsheets never write for these forms;
 - an XLSX sheet is also looked at (not read) through its XML for what calamine does not report: where
-  the used range starts, which columns hold numbers rather than text, formulas and merged cells.
+  the used range starts, which columns hold numbers rather than text, formulas and merged cells;
+- nothing is handed to a reader before its cost is known (`pipeline.bounded_reading`): a workbook's
+  parts, its sheet's extent and a text's lines and cells are measured against the reading limits first;
+- each text column's number convention is decided from its values and the file's separator
+  (`transforms.normalize.number_convention`): `1.165.420` in a column settles its `827.306`.
 
-A file that cannot be read gives findings, never an exception.
+A file that cannot be read gives findings, never an exception; a reader's own error text is logged for
+the operator, never shown to the submitter.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ import codecs
 import csv
 import io
 import json
+import logging
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -32,8 +40,13 @@ from xml.parsers import expat
 
 import polars as pl
 
+from pipeline import bounded_reading
+from pipeline.bounded_reading import OverLimit, SheetFacts, column_letters
 from schemas.contracts import CONTRACTS, Contract
-from transforms.normalize import ROW, header_score
+from store.settings import ReadingLimits, reading_limits
+from transforms.normalize import ROW, header_score, number_convention
+
+log = logging.getLogger(__name__)
 
 HEADER_SEARCH_ROWS = 30
 SEPARATORS = (",", ";", "\t")
@@ -44,6 +57,17 @@ _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")   # below 32, except tab, CR and LF
+# Why a reader refused a file, in the submitter's two languages (the reader's own words go to the log).
+_UNREADABLE: dict[str, tuple[str, str]] = {
+    "binary": ("tệp không phải văn bản hay bảng tính", "the file is neither text nor a spreadsheet"),
+    "damaged": ("tệp bị hỏng hoặc chưa tải xong", "the file is damaged or incompletely uploaded"),
+    "layout": ("không mở được trang tính của bảng tính", "the workbook's sheet could not be opened"),
+    "quoting": ("dấu ngoặc kép trong tệp CSV không khớp", "the CSV file's quotes do not pair up"),
+    "records": ("cần một danh sách các bản ghi", "expected a list of records"),
+    "json": ("JSON sai cú pháp", "the JSON is not well formed"),
+    "nesting": ("JSON lồng nhau quá sâu", "the JSON is nested too deeply"),
+    "reader": ("trình đọc tệp không hiểu được nội dung", "the reader could not make sense of it"),
+}
 
 
 @dataclass
@@ -51,7 +75,7 @@ class ParsedTable:
     """A submitted table as text: `frame` has `__row__` (row number in the file) and one String column
     per file column, named c0, c1, …; `headers[i]` is the header of c{i} as written."""
 
-    format: str                                   # csv | xlsx | xls | json | parquet | unknown
+    format: str                                   # csv | xlsx | xls | ods | json | parquet | unknown
     frame: pl.DataFrame | None = None
     headers: list[str | None] = field(default_factory=list)
     column_refs: list[str] | None = None          # XLSX column letters, for cell addresses
@@ -60,6 +84,8 @@ class ParsedTable:
     machine_numeric: set[int] = field(default_factory=set)   # columns written as numbers by a program
     issues: list[dict] = field(default_factory=list)          # file-level findings (rule, row, cell, ...)
     row_kind: str = "row"                          # "row" (sheet/line number) or "record" (JSON, Parquet)
+    separator: str | None = None                   # a CSV's field separator
+    number_conventions: dict[int, str] = field(default_factory=dict)   # column position → "vi" or "en"
 
     @property
     def readable(self) -> bool:
@@ -78,6 +104,20 @@ def issue(rule: str, severity: str = "error", *, row: int | None = None, cell: s
             "value": value, "count": count, "params": params}
 
 
+def unreadable(reason: str, exc: BaseException | None = None, **where) -> dict:
+    """`file.unreadable` with a reason the submitter can read; a reader's exception goes to the log only."""
+    if exc is not None:
+        log.warning("a submitted file could not be read (%s): %s: %s", reason, type(exc).__name__,
+                    str(exc)[:500])
+    detail_vi, detail_en = _UNREADABLE[reason]
+    return issue("file.unreadable", detail=detail_en, detail_vi=detail_vi, **where)
+
+
+def over_limit(exc: OverLimit) -> dict:
+    params = dict(exc.params)
+    return issue(exc.rule, row=params.pop("row", None), cell=params.pop("cell", None), **params)
+
+
 # --- format -----------------------------------------------------------------------------------------
 
 def detect_format(data: bytes) -> str:
@@ -90,7 +130,8 @@ def _detect(data: bytes) -> tuple[str, tuple[str | None, str | None] | None]:
     if not data or not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         return "empty", None
     if data[:4] == b"PK\x03\x04":
-        return "xlsx", None
+        # An ODS package starts with its uncompressed `mimetype` part (OpenDocument requires it first).
+        return ("ods" if data[30:38] == b"mimetype" and bounded_reading.ODS_MIMETYPE in data[:120] else "xlsx"), None
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return "xls", None
     if data[:4] == b"PAR1":
@@ -105,7 +146,8 @@ def _detect(data: bytes) -> tuple[str, tuple[str | None, str | None] | None]:
 
 
 _SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls",
-                   ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+                   ".ods": "ods", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+_SPREADSHEETS = {"xlsx", "xls", "ods"}
 
 
 def _decode(data: bytes) -> tuple[str | None, str | None]:
@@ -125,16 +167,40 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             return None, "binary"
-    if b"\x00" in sample:
-        return None, "binary"
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return None, "not-utf8"
+        text = _cp1258(data)
+        return (text, "cp1258") if text is not None else (None, "not-utf8")
+    # A stray NUL or control character is a cell's problem (reported where it is, by normalize); a start
+    # that is mostly control characters is not text at all.
     controls = len(_CONTROL_CHARACTERS.findall(text, 0, 4096))
-    if controls > 8:
+    if controls * 4 > min(len(text), 4096):
         return None, "binary"
     return text, "utf-8"
+
+
+# Code page 1258's letters beyond ASCII that Vietnamese writes (ă â đ ê ô ơ ư, capitals, the precomposed
+# vowels it has) and the five tone marks it writes as combining characters after the vowel.
+_CP1258_VIETNAMESE = set("ăâđêôơưĂÂĐÊÔƠƯàáảãạèéẻẽẹìíỉĩịòóỏõọùúủũụỳýỷỹỵÀÁÈÉÌÍÒÓÙÚÝ"
+                         "\u0300\u0301\u0303\u0309\u0323")
+_CP1258_TONE_MARKS = set("\u0300\u0301\u0303\u0309\u0323")
+
+
+def _cp1258(data: bytes) -> str | None:
+    """The text of a CSV saved by Excel on a Vietnamese Windows machine, NFC; None unless that is certain:
+    every byte decodes, every non-ASCII character is one Vietnamese writes, and tone marks are there
+    (cp1258 writes them as combining characters, which no other single-byte code page does)."""
+    try:
+        text = data.decode("cp1258")
+    except UnicodeDecodeError:
+        return None
+    foreign = {ch for ch in set(text) if ord(ch) > 127}
+    if not foreign or not foreign <= _CP1258_VIETNAMESE or not foreign & _CP1258_TONE_MARKS:
+        return None
+    if _CONTROL_CHARACTERS.search(text):
+        return None
+    return unicodedata.normalize("NFC", text)
 
 
 # --- header row -----------------------------------------------------------------------------------
@@ -158,7 +224,7 @@ def _best_header_row(rows: list[list[str | None]], contracts: list[Contract]) ->
 
 # --- CSV ------------------------------------------------------------------------------------------
 
-def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable,
+def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable, limits: ReadingLimits,
               decoded: tuple[str | None, str | None] | None = None) -> None:
     text, encoding = decoded or _decode(data)
     if text is None:
@@ -167,8 +233,10 @@ def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable,
             line = data[:bad_at].count(b"\n") + 1
             table.issues.append(issue("file.encoding", row=line, value=data[bad_at:bad_at + 8].hex(" ")))
         else:
-            table.issues.append(issue("file.unreadable", detail="binary"))
+            table.issues.append(unreadable("binary"))
         return
+    if encoding == "cp1258":
+        table.issues.append(issue("file.encoding_cp1258", "warning"))
     lines = _first_lines(text, HEADER_SEARCH_ROWS)
     best: tuple[int, int, str] | None = None  # (score, fields, separator)
     header_line = None
@@ -184,6 +252,12 @@ def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable,
         table.issues.append(issue("file.no_header", row=1))
         return
     separator = best[2]
+    table.separator = separator
+    try:
+        bounded_reading.check_text(text, limits, best[1])
+    except OverLimit as exc:
+        table.issues.append(over_limit(exc))
+        return
     try:
         # Bytes already UTF-8 are read as they are (decoding them and encoding again gives them back).
         utf8 = data if encoding == "utf-8" else text.encode("utf-8")
@@ -191,7 +265,7 @@ def _read_csv(data: bytes, contracts: list[Contract], table: ParsedTable,
                           infer_schema=False, skip_lines=header_line, truncate_ragged_lines=True,
                           raise_if_empty=False)
     except Exception as exc:  # noqa: BLE001 — Polars raises several kinds on bad quoting
-        table.issues.append(issue("file.unreadable", detail=str(exc).splitlines()[0][:200]))
+        table.issues.append(unreadable("quoting", exc))
         return
     if raw.height == 0:
         table.issues.append(issue("file.no_header", row=1))
@@ -241,32 +315,11 @@ def _numbered(body: pl.DataFrame, *, first_row: int) -> pl.DataFrame:
     return body
 
 
-# --- Excel ----------------------------------------------------------------------------------------
+# --- Excel and ODS -------------------------------------------------------------------------------
 
-def _column_letters(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for ch in letters:
-        index = index * 26 + (ord(ch) - 64)
-    return index - 1
-
-
-@dataclass
-class _SheetFacts:
-    first_row: int = 1          # sheet row number of the used range's first row
-    first_column: int = 0       # 0-based column index of its first column
-    text_rows: dict[int, list[int]] = field(default_factory=dict)     # column index → rows holding text
-    number_rows: dict[int, list[int]] = field(default_factory=dict)   # column index → rows holding numbers
-    formulas: list[str] = field(default_factory=list)
-    merged: list[str] = field(default_factory=list)
+def _sheet_names_xlsx(archive: zipfile.ZipFile) -> list[str]:
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    return [sheet.get("name") or "" for sheet in workbook.iter(f"{_SHEET_NS}sheet")]
 
 
 def _sheet_xml_path(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
@@ -282,75 +335,56 @@ def _sheet_xml_path(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
     return None
 
 
-def _sheet_facts(data: bytes, sheet_name: str) -> _SheetFacts | None:
-    """Where the used range starts, which cells are numbers, formulas and merged ranges, from the sheet
-    XML (calamine gives values only). None when the workbook's layout is not the usual one."""
-    facts = _SheetFacts()
+_DAMAGED = (KeyError, zipfile.BadZipFile, ElementTree.ParseError, expat.ExpatError, OSError, EOFError,
+            ValueError, NotImplementedError, RuntimeError)
+
+
+def _measure_workbook(data: bytes, fmt: str, sheet: str | None, table: ParsedTable,
+                      limits: ReadingLimits) -> tuple[str, SheetFacts] | None:
+    """(the sheet to read, what its XML says) when the workbook is within the reading limits; None with
+    the finding added when it is not, is damaged, or lacks the sheet. Nothing here allocates per cell."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            bounded_reading.check_package(archive, limits)
+            names = bounded_reading.ods_sheet_names(archive) if fmt == "ods" else _sheet_names_xlsx(archive)
+            if sheet is not None and sheet not in names:
+                table.issues.append(issue("file.sheet_missing", value=sheet, sheets=", ".join(names)))
+                return None
+            if not names:
+                table.issues.append(issue("file.empty"))
+                return None
+            sheet_name = sheet or names[0]
+            if fmt == "ods":
+                extent = bounded_reading.scan_ods_sheet(archive, limits, sheet_name)
+                return sheet_name, SheetFacts(extent=extent, values=extent)
             path = _sheet_xml_path(archive, sheet_name)
             if path is None:
+                table.issues.append(unreadable("layout"))
                 return None
-            rows: list[int] = []
-            columns: list[int] = []
-            # Expat with a start-element handler only: no tree is built (a 3,000-row sheet has ~60,000
-            # cells, and building elements for them costs more than reading the values).
-            main = _SHEET_NS.strip("{}") + " "
-            cell_tag, merge_tag = main + "c", main + "mergeCell"
-            value_tags, formula_tag = (main + "v", main + "is"), main + "f"
-            current: dict = {}
-
-            column_of: dict[str, int] = {}
-
-            def finish_cell() -> None:
-                ref = current.get("r") or ""
-                letters = ref.rstrip("0123456789")
-                if letters and letters != ref:
-                    if current.get("value"):
-                        column = column_of.get(letters)
-                        if column is None:
-                            column = column_of[letters] = _column_index(letters)
-                        row = int(ref[len(letters):])
-                        rows.append(row)
-                        columns.append(column)
-                        numeric = current.get("t") in (None, "n")
-                        (facts.number_rows if numeric else facts.text_rows).setdefault(column, []).append(row)
-                    if current.get("formula"):
-                        facts.formulas.append(ref)
-                current.clear()
-
-            def start(name: str, attributes: dict) -> None:
-                if name == cell_tag:
-                    if current:
-                        finish_cell()
-                    current.update(r=attributes.get("r"), t=attributes.get("t"))
-                elif name in value_tags:
-                    current["value"] = True
-                elif name == formula_tag:
-                    current["formula"] = True
-                elif name == merge_tag:
-                    facts.merged.append(attributes.get("ref") or "")
-
-            parser = expat.ParserCreate(namespace_separator=" ")
-            parser.StartElementHandler = start
-            parser.Parse(archive.read(path), True)
-            if current:
-                finish_cell()
-            if rows:
-                facts.first_row, facts.first_column = min(rows), min(columns)
-    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, expat.ExpatError, OSError, EOFError):
-        return None
-    return facts
+            return sheet_name, bounded_reading.scan_xlsx_sheet(archive, path, limits)
+    except OverLimit as exc:
+        table.issues.append(over_limit(exc))
+    except _DAMAGED as exc:
+        table.issues.append(unreadable("damaged", exc))
+    return None
 
 
-def _read_excel(data: bytes, fmt: str, sheet: str | None, contracts: list[Contract], table: ParsedTable) -> None:
+def _read_excel(data: bytes, fmt: str, sheet: str | None, contracts: list[Contract], table: ParsedTable,
+                limits: ReadingLimits) -> None:
     import fastexcel
 
+    facts = SheetFacts()
+    if fmt in ("xlsx", "ods"):
+        # XLS (BIFF) needs no measuring: the format itself stops at 65,536 rows of 256 columns.
+        measured = _measure_workbook(data, fmt, sheet, table, limits)
+        if measured is None:
+            return
+        sheet, facts = measured
     try:
         workbook = fastexcel.read_excel(data)
         names = list(workbook.sheet_names)
     except Exception as exc:  # noqa: BLE001 — fastexcel has its own error classes
-        table.issues.append(issue("file.unreadable", detail=str(exc).splitlines()[0][:200]))
+        table.issues.append(unreadable("damaged", exc))
         return
     if sheet is not None and sheet not in names:
         table.issues.append(issue("file.sheet_missing", value=sheet, sheets=", ".join(names)))
@@ -364,13 +398,8 @@ def _read_excel(data: bytes, fmt: str, sheet: str | None, contracts: list[Contra
         loaded = workbook.load_sheet(sheet_name, header_row=None, dtypes="string", whitespace_as_null=True)
         raw = loaded.to_polars()
     except Exception as exc:  # noqa: BLE001 — bad input must become a finding, never a crash
-        table.issues.append(issue("file.unreadable", detail=str(exc).splitlines()[0][:200]))
+        table.issues.append(unreadable("reader", exc))
         return
-    facts = _sheet_facts(data, sheet_name) if fmt == "xlsx" else None
-    if fmt == "xlsx" and facts is None:
-        table.issues.append(issue("file.unreadable", detail="the workbook's sheet could not be opened"))
-        return
-    facts = facts or _SheetFacts()
     if raw.height == 0:
         table.issues.append(issue("file.empty"))
         return
@@ -381,7 +410,7 @@ def _read_excel(data: bytes, fmt: str, sheet: str | None, contracts: list[Contra
         return
     table.headers = [None if v is None else str(v) for v in rows[index]]
     table.header_row = facts.first_row + index
-    table.column_refs = [_column_letters(facts.first_column + i) for i in range(raw.width)]
+    table.column_refs = [column_letters(facts.first_column + i) for i in range(raw.width)]
     table.frame = _numbered(raw.slice(index + 1), first_row=table.header_row + 1)
     for position in range(raw.width):
         absolute = facts.first_column + position
@@ -414,21 +443,31 @@ def _records_frame(headers: list[str], columns: dict[str, list], table: ParsedTa
     table.frame = _numbered(frame, first_row=1)
 
 
-def _read_json(data: bytes, table: ParsedTable, decoded: tuple[str | None, str | None] | None = None) -> None:
+def _read_json(data: bytes, table: ParsedTable, limits: ReadingLimits,
+               decoded: tuple[str | None, str | None] | None = None) -> None:
     text, _encoding = decoded or _decode(data)
     try:
         document = json.loads(text or "")
     except (json.JSONDecodeError, TypeError) as exc:
-        table.issues.append(issue("file.unreadable", row=getattr(exc, "lineno", None), detail=str(exc)[:200]))
+        table.issues.append(unreadable("json", exc, row=getattr(exc, "lineno", None)))
+        return
+    except RecursionError as exc:   # brackets nested thousands deep: no table is written like that
+        table.issues.append(unreadable("nesting", exc))
         return
     if isinstance(document, dict):
         document = next((v for v in document.values() if isinstance(v, list)), None)
     if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
-        table.issues.append(issue("file.unreadable", detail="expected a list of records"))
+        table.issues.append(unreadable("records"))
         return
     headers: list[str] = []
     for record in document:
         headers += [k for k in record if k not in headers]
+        if len(headers) > bounded_reading.SHEET_COLUMNS:
+            break
+    cells = len(headers) * len(document)
+    if len(headers) > bounded_reading.SHEET_COLUMNS or cells > limits.max_cells:
+        table.issues.append(issue("file.too_many_cells", cells=cells, limit=limits.max_cells))
+        return
     columns: dict[str, list] = {h: [] for h in headers}
     numeric = {h: True for h in headers}
     for record in document:
@@ -454,11 +493,27 @@ def _json_text(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _read_parquet(data: bytes, table: ParsedTable) -> None:
+def _read_parquet(data: bytes, table: ParsedTable, limits: ReadingLimits) -> None:
+    import pyarrow.parquet as pq
+
+    try:
+        # The footer says what reading would cost; it is read alone first.
+        metadata = pq.ParquetFile(io.BytesIO(data)).metadata
+        cells = metadata.num_rows * metadata.num_columns
+        unpacked = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    except Exception as exc:  # noqa: BLE001 — damaged footer, unsupported encoding …
+        table.issues.append(unreadable("damaged", exc))
+        return
+    if metadata.num_columns > bounded_reading.SHEET_COLUMNS or cells > limits.max_cells:
+        table.issues.append(issue("file.too_many_cells", cells=cells, limit=limits.max_cells))
+        return
+    if unpacked > limits.max_unpacked_bytes:
+        table.issues.append(issue("file.unpacks_too_large", size=unpacked, limit=limits.max_unpacked_bytes))
+        return
     try:
         frame = pl.read_parquet(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 — damaged footer, unsupported encoding …
-        table.issues.append(issue("file.unreadable", detail=str(exc).splitlines()[0][:200]))
+    except Exception as exc:  # noqa: BLE001 — damaged pages, unsupported encoding …
+        table.issues.append(unreadable("damaged", exc))
         return
     table.headers = list(frame.columns)
     table.machine_numeric = {i for i, dtype in enumerate(frame.dtypes) if dtype.is_numeric()}
@@ -469,11 +524,13 @@ def _read_parquet(data: bytes, table: ParsedTable) -> None:
 # --- entry point ----------------------------------------------------------------------------------
 
 def parse_file(data: bytes, *, file_name: str = "", sheet: str | None = None,
-               kind: str | None = None) -> ParsedTable:
+               kind: str | None = None, limits: ReadingLimits | None = None) -> ParsedTable:
     """Read a submitted file's bytes into a ParsedTable; problems become `issues`, never exceptions.
 
-    `kind` narrows the header search to one contract; without it every contract is tried.
+    `kind` narrows the header search to one contract; without it every contract is tried. `limits`:
+    the reading limits (by default those of the environment, `store.settings.reading_limits`).
     """
+    limits = limits or reading_limits()
     contracts = [CONTRACTS[kind]] if kind in CONTRACTS else list(CONTRACTS.values())
     fmt, decoded = _detect(data)
     table = ParsedTable(format=fmt)
@@ -481,24 +538,52 @@ def parse_file(data: bytes, *, file_name: str = "", sheet: str | None = None,
         table.issues.append(issue("file.empty"))
         return table
     if fmt == "binary":
-        table.issues.append(issue("file.unreadable", detail="binary"))
+        table.issues.append(unreadable("binary"))
         return table
     suffix = PurePosixPath(file_name.lower()).suffix
     named = _SUFFIX_FORMATS.get(suffix)
-    if named is not None and named != fmt and not {named, fmt} <= {"xlsx", "xls"}:
+    if named is not None and named != fmt and not {named, fmt} <= _SPREADSHEETS:
         table.issues.append(issue("file.format_mismatch", "warning", value=suffix, detected=fmt))
     try:
-        if fmt in ("xlsx", "xls"):
-            _read_excel(data, fmt, sheet, contracts, table)
+        if fmt in _SPREADSHEETS:
+            _read_excel(data, fmt, sheet, contracts, table, limits)
         elif fmt == "parquet":
-            _read_parquet(data, table)
+            _read_parquet(data, table, limits)
         elif fmt == "json":
-            _read_json(data, table, decoded)
+            _read_json(data, table, limits, decoded)
         else:
-            _read_csv(data, contracts, table, decoded)
+            _read_csv(data, contracts, table, limits, decoded)
+        if table.frame is not None:
+            _check_cell_lengths(table, limits)
+            _decide_conventions(table)
     except Exception as exc:  # noqa: BLE001 — any other reader failure is a finding too
         table.frame = None
-        table.issues.append(issue("file.unreadable", detail=f"{type(exc).__name__}: {str(exc)[:200]}"))
+        table.issues.append(unreadable("reader", exc))
     if table.frame is not None and table.frame.height == 0:
         table.issues.append(issue("file.no_rows", row=table.header_row))
     return table
+
+
+def _check_cell_lengths(table: ParsedTable, limits: ReadingLimits) -> None:
+    """A cell longer than the limit is refused where it is (no contract value is that long)."""
+    frame = table.frame
+    for position, name in enumerate(c for c in frame.columns if c != ROW):
+        lengths = frame.get_column(name).str.len_chars()
+        if (lengths.max() or 0) > limits.max_cell_chars:
+            at = int((lengths > limits.max_cell_chars).arg_true()[0])
+            row = int(frame.get_column(ROW)[at])
+            table.issues.append(issue("file.cell_too_long", row=row, cell=table.cell(position, row),
+                                      column=table.headers[position] if position < len(table.headers) else None,
+                                      length=int(lengths[at]), limit=limits.max_cell_chars))
+            return
+
+
+def _decide_conventions(table: ParsedTable) -> None:
+    """Each text column's number convention, from its own values and the file's separator."""
+    frame = table.frame
+    for position, name in enumerate(c for c in frame.columns if c != ROW):
+        if position in table.machine_numeric:
+            continue
+        convention = number_convention(frame.get_column(name), separator=table.separator)
+        if convention is not None:
+            table.number_conventions[position] = convention
