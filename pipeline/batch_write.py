@@ -8,6 +8,7 @@ renamed in batch order, then the outcomes of the whole batch are recorded in ONE
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -169,7 +170,10 @@ def finish_all(works: list[Work], settings: Settings, registry: Registry,
             report_html=decision.html_path, options=decision.work.options)
     for work in works:
         if work.failed:
-            work.add("ingest.internal_error", detail=work.failed[:300])
+            # The exception's text is for the operator's log; the submitter gets the reference to quote.
+            logging.getLogger(__name__).error("submission %s could not be checked: %s",
+                                              work.record.submission_id, work.failed)
+            work.add("ingest.internal_error", reference=work.record.submission_id)
             verdicts[id(work)] = verdict(work.record, status=registry.get(work.record.submission_id).status,
                                           findings=findings_report.sort_findings(work.findings), supersedes=None,
                                           duplicate=False, report_json=None, report_html=None,

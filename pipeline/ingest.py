@@ -196,7 +196,8 @@ def _type_together(group: list[Work]) -> None:
     _codes, names = _ethnic_reference()
     typed = normalize_distinct(pl.concat([w.raw for w in group], how="diagonal"), contract,
                                machine_numeric=group[0].machine, ethnic_names=names,
-                               pad_widths=_pad_widths(first.kind, first.level, first.year))
+                               pad_widths=_pad_widths(first.kind, first.level, first.year),
+                               conventions=dict(_conventions(group[0])))
     normalized: list[pl.DataFrame] = []
     offset = 0
     for work in group:
@@ -219,6 +220,12 @@ def _type_together(group: list[Work]) -> None:
             _add_row_issues(work, issues_of[(position,)])
 
 
+def _conventions(work: Work) -> tuple[tuple[str, str], ...]:
+    """The file's number convention of each contract column that has one (decided by the parser)."""
+    decided = work.parsed.number_conventions
+    return tuple(sorted((name, decided[p]) for p, name in work.match.columns.items() if p in decided))
+
+
 def _type_values(works: list[Work]) -> None:
     """Type every read file, grouped by what typing depends on (kind, level and year, machine-written
     numbers); a group that fails is retried file by file, so one file's trouble stays its own."""
@@ -226,7 +233,8 @@ def _type_values(works: list[Work]) -> None:
     for work in works:
         if work.raw is not None and not work.failed:
             record = work.record
-            groups.setdefault((record.kind, record.level, record.year, work.machine), []).append(work)
+            groups.setdefault((record.kind, record.level, record.year, work.machine, _conventions(work)),
+                              []).append(work)
     for group in groups.values():
         try:
             _type_together(group)

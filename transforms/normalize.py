@@ -13,7 +13,15 @@ deliberately:
   * in a whole-number column, `1,500` can only be one thousand five hundred (a count of 1.5 households
     does not exist), so it is read that way and a warning lists where;
   * in a decimal column, `1,500` or `1.500` (one to three digits, one separator, three digits) could be
-    1.5 or 1500: the row is an error asking the submitter to write it unambiguously.
+    1.5 or 1500. The column settles it when it can (`number_convention`): a `1.165.420` or a `4,03`
+    elsewhere in it, or a `;`-separated file (Excel on a Vietnamese machine, whose decimal mark is the
+    comma), make it Vietnamese; a `1,165,420` or a `4.03` make it English. Only a column that says
+    neither, or both, leaves the row an error asking the submitter to write it unambiguously.
+- a number is kept only when it is finite and within ±2^53, where a Float64 still holds every whole
+  number exactly (`1e400`, a 400-digit income or a household size of `99999999999999999999` are errors
+  where they are written, never an infinity or an overflow);
+- a NUL or other control character in a cell is an error at that cell (it would otherwise be stored
+  inside a village's name).
 - coded values written in Vietnamese (`nông thôn`, `hộ nghèo`) become their codes (schemas VALUE_ALIASES).
 
 `normalize` keeps, for every contract column, the typed value plus `<column>__text` (the text as written,
@@ -46,6 +54,8 @@ VALUE_RULES: dict[str, str] = {
     "value.ambiguous_number": "error",
     "value.thousands_comma": "warning",
     "value.not_yes_no": "error",
+    "value.out_of_range": "error",
+    "value.control_character": "error",
     "code.leading_zeros_restored": "warning",
     "code.name_replaced_by_code": "warning",
 }
@@ -66,6 +76,17 @@ _DOT_GROUPS_COMMA_DECIMAL = _SIGN + r"\d{1,3}(\.\d{3})+,\d+$"
 _COMMA_GROUPS_DOT_DECIMAL = _SIGN + r"\d{1,3}(,\d{3})+\.\d+$"
 _SCIENTIFIC = _SIGN + r"\d+(\.\d+)?[eE][-+]?\d+$"
 _WHOLE_DECIMAL = _SIGN + r"\d+[.,]0+$"
+# Shapes that only one convention writes: several groups, or a decimal part that is not three digits
+# (or follows a lone 0).
+_ONLY_VIETNAMESE = (_SIGN + r"\d{1,3}(\.\d{3}){2,}$", _DOT_GROUPS_COMMA_DECIMAL,
+                    _SIGN + r"(\d*,(\d{1,2}|\d{4,})|0?,\d+)$")
+_ONLY_ENGLISH = (_SIGN + r"\d{1,3}(,\d{3}){2,}$", _COMMA_GROUPS_DOT_DECIMAL,
+                 _SIGN + r"(\d*\.(\d{1,2}|\d{4,})|0?\.\d+)$")
+VIETNAMESE, ENGLISH = "vi", "en"
+
+# Beyond 2^53 a Float64 no longer holds every whole number: a value there cannot be kept as written.
+LARGEST_NUMBER = float(2 ** 53)
+_CONTROL = r"[\x00-\x08\x0e-\x1f\x7f]"     # what whitespace folding leaves of the control characters
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
@@ -191,10 +212,49 @@ def _strip_number(text: pl.Expr) -> pl.Expr:
     return text.str.replace_all(r"[\s\u00a0\u202f]", "").str.strip_suffix("%")
 
 
-def _number_stages(name: str, *, whole: bool, machine: bool) -> tuple[pl.Expr, pl.Expr, tuple[pl.Expr, pl.Expr]]:
+def number_convention(texts: pl.Series, *, separator: str | None = None) -> str | None:
+    """The number convention a column of text is written in: "vi" (`1.165.420`, `4,03`), "en"
+    (`1,165,420`, `4.03`) or None when its values do not say (or say both).
+
+    Grain in: the cells of one column of one file; out: one word for the column. A `;` separator
+    says Vietnamese when the values say nothing: Excel separates with `;` where the comma is the
+    decimal mark."""
+    compact = texts.drop_nulls().to_frame("t").select(_strip_number(pl.col("t")).alias("t")).to_series()
+    if compact.len() == 0 or not compact.str.contains(r"\d").any():
+        return None
+
+    def any_of(patterns: tuple[str, ...]) -> bool:
+        return bool(compact.str.contains("|".join(f"(?:{p})" for p in patterns)).any())
+
+    vietnamese, english = any_of(_ONLY_VIETNAMESE), any_of(_ONLY_ENGLISH)
+    if vietnamese != english:
+        return VIETNAMESE if vietnamese else ENGLISH
+    if not vietnamese and separator == ";":
+        return VIETNAMESE
+    return None
+
+
+def _within_range(read: pl.Expr, value: pl.Expr, issue: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Only finite values within ±LARGEST_NUMBER are kept; the others are located errors."""
+    too_large = read.is_infinite() | (read.abs() > LARGEST_NUMBER)
+    issue = (pl.when(read.is_nan()).then(pl.lit("value.not_a_number"))
+             .when(too_large).then(pl.lit("value.out_of_range")).otherwise(issue))
+    return pl.when(read.is_nan() | too_large).then(None).otherwise(value), issue
+
+
+def _number_stages(name: str, *, whole: bool, machine: bool,
+                   convention: str | None = None) -> tuple[pl.Expr, pl.Expr, tuple[pl.Expr, pl.Expr]]:
     """Expressions for a number column, in three stages over `<name>__text` so that each stage refers to
     the previous one's columns (one long expression per column makes Polars' planning slow):
-    (compact text, value as read, (final Float64 value, issue rule id))."""
+    (compact text, value as read, (final Float64 value, issue rule id)). `convention` ("vi", "en" or
+    None) is how the column's `1.500` and `1,500` read, decided from the whole column."""
+    compact_expr, read_expr, (value, issue) = _number_reading(name, whole=whole, machine=machine,
+                                                             convention=convention)
+    return compact_expr, read_expr, _within_range(pl.col(name + _READ), value, issue)
+
+
+def _number_reading(name: str, *, whole: bool, machine: bool,
+                    convention: str | None) -> tuple[pl.Expr, pl.Expr, tuple[pl.Expr, pl.Expr]]:
     text = pl.col(name + TEXT_SUFFIX)
     compact_expr = _strip_number(text).alias(name + _COMPACT)
     compact = pl.col(name + _COMPACT)
@@ -232,8 +292,15 @@ def _number_stages(name: str, *, whole: bool, machine: bool) -> tuple[pl.Expr, p
             .otherwise(pl.lit(None, dtype=pl.String))
         )
         return compact_expr, read_expr, (pl.when(read == read.round(0)).then(read).otherwise(None), issue)
+    dot = compact.str.contains(".", literal=True)
+    if convention == VIETNAMESE:
+        settled = pl.when(dot).then(without_dots).otherwise(compact.str.replace(",", ".", literal=True))
+    elif convention == ENGLISH:
+        settled = pl.when(dot).then(compact).otherwise(without_commas)
+    else:
+        settled = pl.lit(None, dtype=pl.String)
     reading = (
-        pl.when(matches(_AMBIGUOUS)).then(pl.lit(None, dtype=pl.String))
+        pl.when(matches(_AMBIGUOUS)).then(settled)
         .when(matches(_PLAIN) | matches(_DOT_DECIMAL) | matches(_SCIENTIFIC)).then(compact)
         .when(matches(_COMMA_DECIMAL)).then(compact.str.replace_all(",", ".", literal=True))
         .when(matches(_DOT_GROUPS)).then(without_dots)
@@ -244,17 +311,17 @@ def _number_stages(name: str, *, whole: bool, machine: bool) -> tuple[pl.Expr, p
     read_expr = reading.otherwise(None).cast(pl.Float64, strict=False).alias(name + _READ)
     issue = (
         pl.when(compact.is_null()).then(pl.lit(None, dtype=pl.String))
-        .when(matches(_AMBIGUOUS)).then(pl.lit("value.ambiguous_number"))
+        .when(matches(_AMBIGUOUS) & read.is_null()).then(pl.lit("value.ambiguous_number"))
         .when(read.is_null()).then(pl.lit("value.not_a_number"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
     return compact_expr, read_expr, (read, issue)
 
 
-def parse_number_text(text: str, *, whole: bool) -> tuple[float | None, str | None]:
+def parse_number_text(text: str, *, whole: bool, convention: str | None = None) -> tuple[float | None, str | None]:
     """One value through the same rules as the column expressions (for messages, templates and tests)."""
     frame = pl.DataFrame({"v" + TEXT_SUFFIX: [text]}, schema={"v" + TEXT_SUFFIX: pl.String})
-    compact, read, (value, issue) = _number_stages("v", whole=whole, machine=False)
+    compact, read, (value, issue) = _number_stages("v", whole=whole, machine=False, convention=convention)
     out = frame.with_columns(compact).with_columns(read).select(value=value, issue=issue).row(0)
     return out[0], out[1]
 
@@ -308,6 +375,7 @@ def normalize(
     pad_widths: dict[str, int] | None = None,
     ethnic_names: dict[str, str] | None = None,
     keep: tuple[str, ...] = (),
+    conventions: dict[str, str] | None = None,
 ) -> pl.LazyFrame:
     """Type a text table (contract column names, all String, plus `__row__`) to its contract.
 
@@ -318,11 +386,12 @@ def normalize(
     `ethnic_names`: folded ethnic group name or alias → 2-digit code, for files that write names.
     `keep`: columns passed through unchanged (e.g. which submission a row came from, when several files
     are typed together as one frame).
+    `conventions`: column → "vi" or "en", how its `1.500` and `1,500` read (`number_convention`).
     """
     present = set(raw.collect_schema().names())
     texts = [_text_expr(column.name) for column in contract.columns if column.name in present]
     return _type_texts(raw.with_columns(texts), contract, present=present, machine_numeric=machine_numeric,
-                       pad_widths=pad_widths, ethnic_names=ethnic_names, keep=keep)
+                       pad_widths=pad_widths, ethnic_names=ethnic_names, keep=keep, conventions=conventions)
 
 
 def _text_expr(name: str) -> pl.Expr:
@@ -354,9 +423,11 @@ def _type_texts(
     pad_widths: dict[str, int] | None,
     ethnic_names: dict[str, str] | None,
     keep: tuple[str, ...],
+    conventions: dict[str, str] | None = None,
 ) -> pl.LazyFrame:
     """The rules of `normalize` over `<column>__text` (one per column in `present`)."""
     pad_widths = pad_widths or {}
+    conventions = conventions or {}
     compacts: list[pl.Expr] = []
     reads: list[pl.Expr] = []
     outputs: list[pl.Expr] = [pl.col(ROW), *[pl.col(name) for name in keep]]
@@ -373,7 +444,8 @@ def _type_texts(
             value, issue = _boolean(text)
         elif column.dtype in (pl.Int64, pl.Float64):
             compact, read, (value, issue) = _number_stages(name, whole=column.dtype == pl.Int64,
-                                                           machine=name in machine_numeric)
+                                                           machine=name in machine_numeric,
+                                                           convention=conventions.get(name))
             compacts.append(compact)
             reads.append(read)
         elif column.code_width is not None:
@@ -395,6 +467,10 @@ def _type_texts(
                     as_code.str.replace(r"\.0+$", "").str.zfill(2)).otherwise(value)
         else:
             value = text
+        # A control character is the cell's first problem, whatever the column: it is never stored.
+        control = text.str.contains(_CONTROL)
+        issue = pl.when(control).then(pl.lit("value.control_character")).otherwise(issue)
+        value = pl.when(control).then(None).otherwise(value)
         outputs += [value.cast(column.dtype).alias(name), text, issue.alias(name + ISSUE_SUFFIX)]
     if compacts:
         staged = staged.with_columns(compacts).with_columns(reads)
@@ -441,6 +517,7 @@ def normalize_distinct(
     pad_widths: dict[str, int] | None = None,
     ethnic_names: dict[str, str] | None = None,
     keep: tuple[str, ...] = (),
+    conventions: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """`normalize(raw.lazy(), …).collect()`, row for row, with each column's rules run once per distinct text
     of that column instead of once per cell.
@@ -451,7 +528,8 @@ def normalize_distinct(
     per column (true/false, codes, areas), and the rules (Unicode normalisation, regex cascades) cost
     microseconds per cell. A column whose texts are mostly distinct (household ids) is typed cell by cell.
     """
-    options = {"machine_numeric": machine_numeric, "pad_widths": pad_widths, "ethnic_names": ethnic_names}
+    options = {"machine_numeric": machine_numeric, "pad_widths": pad_widths, "ethnic_names": ethnic_names,
+               "conventions": conventions}
     height = raw.height
     present = [column for column in contract.columns if column.name in raw.columns]
     texts = {column.name: raw.get_column(column.name).cast(pl.String) for column in present}
@@ -512,11 +590,18 @@ def value_issues(normalized: pl.LazyFrame, contract: Contract, *, keep: tuple[st
     parts = [
         normalized.filter(pl.col(c.name + ISSUE_SUFFIX).is_not_null()).select(
             pl.col(ROW), *[pl.col(name) for name in keep], pl.lit(c.name).alias("column"),
-            pl.col(c.name + TEXT_SUFFIX).alias("value"), pl.col(c.name + ISSUE_SUFFIX).alias("rule"))
+            _visible(pl.col(c.name + TEXT_SUFFIX)).alias("value"), pl.col(c.name + ISSUE_SUFFIX).alias("rule"))
         for c in contract.columns
     ]
     severity = pl.col("rule").replace_strict(VALUE_RULES, default="error", return_dtype=pl.String)
     return pl.concat(parts).with_columns(severity=severity).sort(*keep, "rule", "column", ROW)
+
+
+def _visible(text: pl.Expr) -> pl.Expr:
+    """A value as a submitter can read it in a report: a NUL shown as \\x00, never sent as itself."""
+    for code in [*range(0x09), *range(0x0E, 0x20), 0x7F]:
+        text = text.str.replace_all(chr(code), f"\\x{code:02x}", literal=True)
+    return text
 
 
 def contract_frame(normalized: pl.LazyFrame, contract: Contract, *,
