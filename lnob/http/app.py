@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import logging
 import re
+import secrets
 import threading
 import time
 from datetime import datetime
@@ -193,6 +195,7 @@ class FrontDoor:
         self.registry = Registry(settings.database_url)
         self.ingest_limiter = anyio.CapacityLimiter(max(1, ingest_threads))
         # Uploads are spooled beside the zones, on disk (the system temp folder may be a RAM disk).
+        self.session_key = auth.session_key(settings.home)
         self.spool_dir = settings.home / INCOMING_FOLDER
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         # Left by a server that stopped mid-upload; a day old, so never another live server's upload.
@@ -205,6 +208,9 @@ class FrontDoor:
 
     async def caller(self, token: str | None) -> auth.Caller:
         return await run_in_threadpool(auth.authenticate, self.registry, token)
+
+    async def session_caller(self, value: str | None) -> auth.Caller:
+        return await run_in_threadpool(auth.authenticate_session, self.registry, self.session_key, value)
 
     async def audit(self, request: Request, *, action: str, result: str, caller: auth.Caller | None = None,
                     unit_code: str | None = None, target: str | None = None, detail: str | None = None) -> None:
@@ -235,7 +241,7 @@ class FrontDoor:
                 typed = upload.fields.get("token", "").strip()
                 if not typed:
                     refuse_cross_site(request)   # a cookie alone never authorises a post from another site
-                caller = await self.caller(typed or token)
+                caller = await (self.caller(typed) if typed else self.session_caller(token))
                 if typed:
                     request.state.typed_token = typed   # the page keeps it in a cookie for the next upload
             facts = _check_fields(upload.fields)
@@ -266,6 +272,8 @@ class FrontDoor:
         except Exception as exc:
             await self.audit(request, action="submission.create", result="error", caller=caller,
                              unit_code=facts.get("unit_code"), detail=f"{type(exc).__name__}: {exc}"[:500])
+            if disk_full(exc):
+                raise no_space() from exc
             raise
         finally:
             if upload is not None:
@@ -291,7 +299,8 @@ class FrontDoor:
         except Refusal as refusal:
             await self.audit(request, action="submission.read", result="refused_403", caller=caller,
                              unit_code=record.unit_code, target=submission_id, detail=refusal.message_en)
-            raise
+            # Answered exactly as an unknown id: another unit's submission ids are not the caller's to learn.
+            raise not_found(f"Không có bản nộp {submission_id}.", f"No submission {submission_id}.") from None
         return record
 
 
@@ -312,12 +321,30 @@ def ingest_upload(settings, registry, path: Path, *, file_label: str, level: str
 def refuse_cross_site(request: Request) -> None:
     """A form post that relies on the token cookie must come from this server's own page."""
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
+    if origin is None:
         return   # no Origin sent: SameSite=Strict already kept the cookie off cross-site requests
+    # "null" is what sandboxed frames and data: pages send: never this server's own page.
     host = request.headers.get("host", "")
     if origin.split("://", 1)[-1] != host:
         raise forbidden("Biểu mẫu được gửi từ một trang khác; hãy nộp từ trang của lnob.",
                         "The form was sent from another site; submit from lnob's own page.")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Is this (or what caused it) a full disk or an exhausted quota?"""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def no_space() -> Refusal:
+    return Refusal(507, "insufficient_storage",
+                   "Máy chủ lnob hết chỗ lưu trữ nên chưa nhận được tệp; tệp không bị từ chối. Hãy gửi lại sau và "
+                   "báo cho nhóm dữ liệu trung ương.",
+                   "lnob's server is out of storage space, so the file could not be taken; it was not rejected. "
+                   "Send it again later and tell the central data team.", headers={"Retry-After": "3600"})
 
 
 def _token_of(credentials: HTTPAuthorizationCredentials | None) -> str | None:
@@ -339,9 +366,10 @@ def _warm_ingest() -> None:
 def create_app(settings=None, *, ingest_threads: int = DEFAULT_INGEST_THREADS, warm: bool = True) -> FastAPI:
     from contextlib import asynccontextmanager
 
-    from store.settings import load_settings
+    from store.settings import keep_files_private, load_settings
 
     settings = settings or load_settings()
+    keep_files_private(settings)
     door = FrontDoor(settings, ingest_threads)
 
     @asynccontextmanager
@@ -371,13 +399,18 @@ def create_app(settings=None, *, ingest_threads: int = DEFAULT_INGEST_THREADS, w
 
     @app.exception_handler(Exception)
     async def unexpected_handler(request: Request, exc: Exception) -> Response:
-        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        if disk_full(exc):
+            log.error("out of storage on %s %s", request.method, request.url.path, exc_info=exc)
+            return await refusal_handler(request, no_space())
+        reference = secrets.token_hex(6)
+        # The detail is for the operator's log, under the reference the submitter can quote.
+        log.error("unexpected error %s on %s %s", reference, request.method, request.url.path, exc_info=exc)
         refusal = Refusal(500, "internal_error",
-                          "Lỗi của lnob, không phải của tệp; tệp chưa bị từ chối. Hãy thử lại sau hoặc báo cho "
-                          "nhóm dữ liệu trung ương.",
-                          "An error in lnob, not in the file; the file was not rejected. Try again later or tell "
-                          "the central data team.")
-        return JSONResponse(refusal.body(), status_code=500)
+                          f"Lỗi của lnob, không phải của tệp; tệp chưa bị từ chối (mã tham chiếu {reference}). Hãy "
+                          "thử lại sau hoặc báo cho nhóm dữ liệu trung ương kèm mã này.",
+                          f"An error in lnob, not in the file; the file was not rejected (reference {reference}). "
+                          "Try again later or tell the central data team, quoting the reference.")
+        return await refusal_handler(request, refusal)
 
     async def read_caller(request: Request, credentials: HTTPAuthorizationCredentials | None,
                           action: str) -> auth.Caller:
@@ -481,7 +514,8 @@ def create_app(settings=None, *, ingest_threads: int = DEFAULT_INGEST_THREADS, w
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(TOKEN_COOKIE)
         try:
-            caller = await door.caller(token)
+            caller = await (door.caller(token) if header.lower().startswith("bearer ")
+                            else door.session_caller(request.cookies.get(TOKEN_COOKIE)))
         except Refusal as refusal:
             await door.audit(request, action="report.read", result="refused_401", target=submission_id,
                              detail=refusal.message_en)
@@ -505,8 +539,11 @@ def _html(text: str, *, status: int = 200, headers: dict[str, str] | None = None
 
 
 def _set_token_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", path="/",
-                        secure=request.url.scheme == "https", max_age=12 * 3600)
+    door = request.app.state.door
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    over_tls = request.url.scheme == "https" or (door.settings.trust_forwarded_proto and forwarded == "https")
+    response.set_cookie(TOKEN_COOKIE, auth.session_value(door.session_key, token), httponly=True,
+                        samesite="strict", path="/", secure=over_tls, max_age=12 * 3600)
 
 
 def _current_manifest(settings) -> dict | None:

@@ -16,11 +16,14 @@ SHA-256. A token belongs to one unit at one level:
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import secrets
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 from lnob.http.refusals import forbidden, unauthorized
 from schemas.vocabulary import LEVEL_RANK, SUBMISSION_LEVELS, TOKEN_LEVELS
@@ -87,6 +90,10 @@ def authenticate(registry, token: str | None) -> Caller:
     if record is None:
         raise unauthorized("Mã truy cập không đúng: không có mã nào như vậy.",
                            "Unknown access token: no token matches the one sent.")
+    return _caller_of(record)
+
+
+def _caller_of(record) -> Caller:
     if record.revoked_at is not None:
         raise unauthorized(f"Mã truy cập số {record.token_id} đã bị thu hồi lúc {record.revoked_at:%Y-%m-%d %H:%M} "
                            "UTC; xin mã mới.",
@@ -98,6 +105,46 @@ def authenticate(registry, token: str | None) -> Caller:
                            f"Access token {record.token_id} expired at {record.expires_at:%Y-%m-%d %H:%M} UTC; "
                            "ask for a new one.")
     return Caller(record.token_id, record.level, record.unit_code)
+
+
+# --- the upload page's session ---------------------------------------------------------------------
+# The page's cookie never holds the bearer token: it holds the token's number and a keyed hash of the
+# token's stored hash, which only this server can make. A stolen cookie is not a token for the API, and
+# revoking the token ends the session with it.
+
+def session_key(home) -> bytes:
+    """This server's session key, kept beside the registry (made once, readable by lnob's user only)."""
+    path = Path(home) / "session.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        try:
+            with open(path, "xb", opener=lambda name, flags: os.open(name, flags, 0o600)) as file:
+                file.write(key)
+            return key
+        except FileExistsError:   # another process made it first
+            return path.read_bytes()
+
+
+def _session_mac(key: bytes, token_hash: str) -> str:
+    return hmac.new(key, token_hash.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def session_value(key: bytes, token: str) -> str:
+    """The cookie value standing for a token typed into the page."""
+    return _session_mac(key, hash_token(token.strip()))
+
+
+def authenticate_session(registry, key: bytes, value: str | None) -> Caller:
+    """The caller a session cookie stands for; a Refusal (401) when there is none or it is not valid."""
+    if value:
+        for record in registry.list_tokens():
+            if hmac.compare_digest(_session_mac(key, record.token_hash), value):
+                return _caller_of(record)
+    raise unauthorized("Phiên làm việc đã hết hoặc không hợp lệ: hãy nhập lại mã truy cập.",
+                       "The session has ended or is not valid: type the access token again.")
 
 
 # Reading the geography costs tens of milliseconds; each review year's hierarchy is read once per process.
