@@ -196,7 +196,7 @@ def test_a_rejected_upload_lists_findings_located_by_row_column_and_value(lnob_s
 
     report = get(lnob_server, tokens["commune"], verdict["report_url"])
     assert report.status_code == 200 and "household_size" in report.text
-    assert get(lnob_server, tokens["neighbour"], verdict["report_url"]).status_code == 403
+    assert get(lnob_server, tokens["neighbour"], verdict["report_url"]).status_code == 404
 
 
 # --- who may do what --------------------------------------------------------------------------------
@@ -280,7 +280,12 @@ def test_district_and_province_tokens_reach_their_communes_and_reads_follow_reac
 
     neighbours_id = by_district.json()["submission_id"]
     assert get(lnob_server, tokens["neighbour"], f"/api/submissions/{neighbours_id}").status_code == 200
-    assert get(lnob_server, tokens["commune"], f"/api/submissions/{neighbours_id}").status_code == 403
+    # Another unit's submission answers exactly as an id that does not exist: nothing to learn from it.
+    theirs = get(lnob_server, tokens["commune"], f"/api/submissions/{neighbours_id}")
+    unknown_id = neighbours_id[:-4] + ("0000" if not neighbours_id.endswith("0000") else "1111")
+    unknown = get(lnob_server, tokens["commune"], f"/api/submissions/{unknown_id}")
+    assert (theirs.status_code, unknown.status_code) == (404, 404)
+    assert theirs.json() == json.loads(unknown.text.replace(unknown_id, neighbours_id))
     seen_by_commune = {r["unit_code"] for r in get(lnob_server, tokens["commune"], "/api/submissions").json()}
     seen_by_district = {r["unit_code"] for r in get(lnob_server, tokens["district"], "/api/submissions").json()}
     seen_by_operator = {r["unit_code"] for r in get(lnob_server, tokens["operator"], "/api/submissions").json()}
@@ -595,3 +600,105 @@ def test_the_upload_page_works_in_a_headless_browser(lnob_server, tokens, units,
         assert "household_size" in browser.evaluate("document.body.innerText")
     finally:
         browser.close()
+
+
+# --- the front door under faults (in-process: the server's own failures are simulated) ---------------
+
+@pytest.fixture
+def door_client(tmp_path, monkeypatch):
+    """The app on a test client, its ingest replaced by `door_client.ingest` (set by each test)."""
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from lnob.http import app as app_module
+    from lnob.http.auth import issue_token
+    from store.registry import Registry
+    from store.settings import load_settings
+
+    # shared_files: this test process's umask must stay as it is.
+    settings = dataclasses.replace(load_settings(tmp_path / "home"), shared_files=True)
+    registry = Registry(settings.database_url)
+    token = issue_token(registry, "commune", "00688")[1]
+
+    class Client:
+        ingest = None
+
+    client = Client()
+    monkeypatch.setattr(app_module, "ingest_upload", lambda *a, **k: client.ingest())
+    monkeypatch.setattr(app_module, "sniff_format", lambda path: "csv")
+    client.http = TestClient(app_module.create_app(settings, warm=False), raise_server_exceptions=False)
+    client.token = token
+    return client
+
+
+def _upload(client, *, base: str = "http://testserver", **headers):
+    return client.http.post(f"{base}/api/submissions", headers={"Authorization": f"Bearer {client.token}", **headers},
+                            files={"file": ("h.csv", b"a,b\n1,2\n", "text/csv")},
+                            data={"level": "commune", "unit": "00688", "year": str(YEAR), "kind": "household"})
+
+
+def test_a_full_disk_is_a_clear_507_never_a_generic_500(door_client):
+    import errno
+
+    def full():
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    door_client.ingest = full
+    response = _upload(door_client)
+    assert response.status_code == 507, response.text
+    body = response.json()
+    assert body["error"] == "insufficient_storage" and body["message_vi"] and body["message_en"]
+
+
+def test_an_internal_error_shows_a_reference_never_the_exception_text(door_client):
+    def broken():
+        raise RuntimeError("secret internal detail: /srv/lnob/registry.db")
+
+    door_client.ingest = broken
+    response = _upload(door_client)
+    assert response.status_code == 500
+    assert "secret internal detail" not in response.text and "RuntimeError" not in response.text
+    assert "reference" in response.json()["message_en"] and "mã tham chiếu" in response.json()["message_vi"]
+
+
+def _page_upload(client, *, base: str = "http://testserver", token: str | None = None, **headers):
+    fields = {"level": "commune", "unit": "00688", "year": str(YEAR), "kind": "household"}
+    if token:
+        fields["token"] = token
+    return client.http.post(f"{base}/", headers=headers, data=fields,
+                            files={"file": ("h.csv", b"a,b\n1,2\n", "text/csv")})
+
+
+def test_the_page_cookie_holds_a_session_value_never_the_token_and_is_secure_over_tls(door_client):
+    door_client.ingest = lambda: {"submission_id": "x", "status": "accepted", "findings": [], "level": "commune",
+                                  "unit_code": "00688", "year": YEAR, "kind": "household"}
+    plain = _page_upload(door_client, token=door_client.token)
+    assert plain.status_code == 200, plain.text
+    cookie = plain.headers["set-cookie"]
+    assert door_client.token not in cookie and "lnob_token=" in cookie and "secure" not in cookie.lower()
+    # The session cookie alone carries the next upload.
+    again = _page_upload(door_client)
+    assert again.status_code == 200, again.text
+    over_tls = _page_upload(door_client, base="https://testserver", token=door_client.token)
+    assert "secure" in over_tls.headers["set-cookie"].lower()
+    # Presented as a bearer token, the cookie's value opens nothing.
+    value = cookie.split("lnob_token=", 1)[1].split(";", 1)[0]
+    door_client.http.cookies.clear()
+    assert door_client.http.get("/api/submissions", headers={"Authorization": f"Bearer {value}"}).status_code == 401
+
+
+def test_origin_null_fails_the_cross_site_check(door_client):
+    door_client.ingest = lambda: {"submission_id": "x", "status": "accepted", "findings": [], "level": "commune",
+                                  "unit_code": "00688", "year": YEAR, "kind": "household"}
+    assert _page_upload(door_client, token=door_client.token).status_code == 200
+    refused = _page_upload(door_client, Origin="null")
+    assert refused.status_code == 403, refused.text
+
+
+def test_what_lnob_serve_writes_is_readable_by_its_own_user_only(lnob_server, warmed):
+    import stat
+
+    assert stat.S_IMODE(lnob_server.home.stat().st_mode) == 0o700
+    reports = list((lnob_server.home / "reports").rglob("*.json"))
+    assert reports and all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in reports)
