@@ -166,3 +166,24 @@ def test_typing_each_distinct_text_once_gives_what_typing_every_cell_gives(contr
         typed = normalize_distinct(raw, contract, keep=("__submission__",), **options)
         assert typed.schema == expected.schema
         assert typed.equals(expected)
+
+
+def test_numbers_beyond_two_to_the_53_or_not_finite_are_errors_never_values():
+    from transforms.normalize import parse_number_text
+
+    for text, whole in [("1e400", False), ("1" + "0" * 400, False), ("1e20", True), ("99999999999999999999", True)]:
+        assert parse_number_text(text, whole=whole) == (None, "value.out_of_range"), text
+    assert parse_number_text("9007199254740992", whole=True) == (9007199254740992.0, None)
+
+
+def test_a_columns_own_values_and_separator_decide_its_number_convention():
+    from transforms.normalize import number_convention, parse_number_text
+
+    assert number_convention(pl.Series(["1.165.420", "827.306"])) == "vi"
+    assert number_convention(pl.Series(["1,165,420", "827,306"])) == "en"
+    assert number_convention(pl.Series(["827.306"]), separator=";") == "vi"
+    assert number_convention(pl.Series(["827.306"])) is None
+    assert number_convention(pl.Series(["1.165.420", "4.03"])) is None     # says both: still asked
+    assert parse_number_text("827.306", whole=False, convention="vi") == (827306.0, None)
+    assert parse_number_text("1,5", whole=False, convention="vi") == (1.5, None)
+    assert parse_number_text("827.306", whole=False) == (None, "value.ambiguous_number")
