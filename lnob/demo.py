@@ -55,9 +55,10 @@ def run_demo(settings, data_dir: Path, say: Say = print) -> DemoResult:
     say(f"submitting {len(files)} files (kept in landing/, recorded, validated in batches of {BATCH}) …")
     verdicts: dict[str, dict] = {}
     for root, generated in files:
+        # The generated lists hold every resident household of their commune: declared complete.
         verdict = submit(settings, root / generated.path, level=generated.level, unit_code=generated.unit,
                          year=generated.year, kind=generated.kind, submitter="lnob demo", registry=registry,
-                         validate=False)
+                         validate=False, lists_every_household=generated.kind == "household")
         verdicts[verdict["submission_id"]] = verdict
     for year in YEARS:
         attributes, _ = attributes_file(data_dir, year)
@@ -96,7 +97,8 @@ def run_demo(settings, data_dir: Path, say: Say = print) -> DemoResult:
     corrected = broken_copy(commune_file, data_dir / "corrected" / commune_file.name,
                              lambda rows: rows[0].update(village=(rows[0].get("village") or "") + " (sửa)"))
     result.superseding = submit(settings, corrected, level="commune", unit_code=commune_file.stem, year=last,
-                                kind="household", submitter="lnob demo", registry=registry)
+                                kind="household", submitter="lnob demo", registry=registry,
+                                lists_every_household=True)
 
     say("loading the status lists shipped with lnob (Decision 353, 576, 1535) …")
     load_shipped_lists(settings)

@@ -458,7 +458,7 @@ def write_synthetic_staging(staging_root: str | Path, year: int, *, provinces: C
                             progress: Progress | None = None) -> GenerationResult:
     """Write households straight into staging layout: `<staging_root>/household/year=<year>/<id>.parquet`,
     one file per province with the contract's columns and the staging columns (submission_id, year,
-    submitting_level="province", submitting_unit, standard). Streams batch by batch into each file, so
+    submitting_level="province", submitting_unit, standard, lists_every_household=true). Streams batch by batch into each file, so
     peak memory is one batch whatever the scale. Island districts (no commune) are left out."""
     from pyarrow import parquet
 
@@ -497,6 +497,8 @@ def write_synthetic_staging(staging_root: str | Path, year: int, *, provinces: C
             pl.lit("province").alias("submitting_level"),
             pl.lit(current_province).alias("submitting_unit"),
             pl.lit(standard["id"]).alias("standard"),
+            # Generated households are every resident household of their commune.
+            pl.lit(True).alias("lists_every_household"),
         ).to_arrow()
         if writer is None:
             writer = parquet.ParquetWriter(path, staged.schema, compression="zstd")
