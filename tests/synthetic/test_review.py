@@ -233,9 +233,12 @@ def test_staging_parquet_has_the_contract_and_staging_columns_and_the_same_house
     staged = pl.read_parquet(tmp_path / generated.path)
     assert generated.path.startswith("household/year=2024/S") and generated.rows == staged.height
     expected_schema = {**HOUSEHOLD.polars_schema(), "submission_id": pl.String, "year": pl.Int64,
-                       "submitting_level": pl.String, "submitting_unit": pl.String, "standard": pl.String}
+                       "submitting_level": pl.String, "submitting_unit": pl.String, "standard": pl.String,
+                       "lists_every_household": pl.Boolean}
     assert dict(staged.schema) == expected_schema
     assert staged["standard"].unique().to_list() == ["nd07_2021"]
+    # Generated households are every resident household: the lists are declared complete.
+    assert staged["lists_every_household"].unique().to_list() == [True]
     from_files = _households(review_2024 / "2024").filter(pl.col("commune_code").is_in(staged["commune_code"].unique().implode()))
     assert staged.height == from_files.height
     assert staged.select(HOUSEHOLD.names).sort("household_id").equals(
