@@ -39,6 +39,15 @@ def read_title_block(data: bytes, *, file_name: str = "", sheet: str | None = No
     """The title block's declaration of an XLSX household list; None for other formats or without one."""
     if not (file_name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK"):
         return None
+    from pipeline import parse
+    from store.settings import reading_limits
+
+    # Read where the file is registered (the server's own process): a workbook is measured before calamine
+    # sees it, as parse_file does, or one cell at XFD1048576 ends the process that registers it.
+    fmt = parse.detect_format(data)
+    if fmt not in ("xlsx", "ods") or parse._measure_workbook(data, fmt, sheet, parse.ParsedTable(format=fmt),
+                                                             reading_limits()) is None:
+        return None
     try:
         import fastexcel
 
