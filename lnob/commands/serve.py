@@ -10,7 +10,10 @@ and an upload page (/) in Vietnamese and English that needs no JavaScript.
 
 Every call but /healthz needs a bearer token from `lnob tokens issue`; a token reaches its own unit
 and the units under it. Uploads larger than LNOB_MAX_UPLOAD_MIB (default 100) are refused with 413.
-Validation runs in worker threads (--ingest-threads), so uploads never stall the server.
+An upload is registered in a worker thread (--ingest-threads), then validated together with the uploads
+arriving beside it, as one batch in a warm validation process (--validation-workers, started with the
+server): a file that kills its reader gets a final verdict, rejected, and the server carries on. An upload
+still being checked after LNOB_HTTP_VERDICT_SECONDS (default 300) is answered 202 and finishes later.
 """
 
 EPILOG = """\
@@ -30,7 +33,9 @@ def register(subparsers) -> None:
                         help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     parser.add_argument("--ingest-threads", type=int, default=4, metavar="N",
-                        help="uploads validated at the same time (default 4); more wait their turn")
+                        help="uploads registered at the same time (default 4); more wait their turn")
+    parser.add_argument("--validation-workers", type=int, default=2, metavar="N",
+                        help="validation processes, each taking one batch of uploads at a time (default 2)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"),
                         help="server log detail (default info)")
 
@@ -50,7 +55,7 @@ def run(args) -> int:
     from store.zones import landing_protection
 
     settings = load_settings()
-    app = create_app(settings, ingest_threads=args.ingest_threads)
+    app = create_app(settings, ingest_threads=args.ingest_threads, validation_workers=args.validation_workers)
     print(f"lnob: serving {settings.home} on http://{args.host}:{args.port}/ "
           f"(API description: /docs; uploads up to {settings.max_upload_bytes / 1048576:g} MiB)", flush=True)
     print(f"lnob: {landing_protection(settings)}", flush=True)

@@ -9,12 +9,15 @@
     GET  /  and  POST /              the upload page (token typed into the form, then kept in a cookie)
     GET  /submissions/{id}/report    a submission's full HTML validation report
 
-Ingest (parse, validate, stage) runs in worker threads, never on the event loop; the registry makes
-the same bytes for the same unit, year and kind one submission however many arrive at once.
+An upload is registered (landed, recorded) in a worker thread, never on the event loop; the registry makes
+the same bytes for the same unit, year and kind one submission however many arrive at once. It is then
+validated with the uploads that arrive beside it, as one batch in a warm, isolated validation process
+(lnob/http/batching.py): a file that kills its reader gets a final verdict and the server carries on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import errno
@@ -48,6 +51,9 @@ UNIT_CODE_PATTERN = r"^([0-9]{2}|[0-9]{3}|[0-9]{5})$"   # province, district, co
 YEAR_RANGE = (2000, 2100)
 TOKEN_COOKIE = "lnob_token"
 DEFAULT_INGEST_THREADS = 4
+DEFAULT_VALIDATION_WORKERS = 2
+# An upload waits this long for its verdict, then is answered 202 "still being checked" (it goes on).
+VERDICT_WAIT_SECONDS = 300.0
 INCOMING_FOLDER = "incoming"   # under LNOB_HOME: uploads still being received, deleted when the request ends
 
 bearer = HTTPBearer(auto_error=False, description="A token from `lnob tokens issue`.")
@@ -189,11 +195,15 @@ class FrontDoor:
     """The state every request shares: settings, the registry, and the ingest worker limit."""
 
     def __init__(self, settings, ingest_threads: int) -> None:
+        import os
+
         from store.registry import Registry
 
         self.settings = settings
         self.registry = Registry(settings.database_url)
         self.ingest_limiter = anyio.CapacityLimiter(max(1, ingest_threads))
+        self.batcher = None   # started with the server (lifespan); without it uploads validate in-process
+        self.verdict_seconds = float(os.environ.get("LNOB_HTTP_VERDICT_SECONDS") or VERDICT_WAIT_SECONDS)
         # Uploads are spooled beside the zones, on disk (the system temp folder may be a RAM disk).
         self.session_key = auth.session_key(settings.home)
         self.spool_dir = settings.home / INCOMING_FOLDER
@@ -253,12 +263,16 @@ class FrontDoor:
                 raise unsupported_content(upload.file_name)
             label = display_name(upload.file_name)
             submitter = caller.label + (f" / {facts['submitter']}" if facts["submitter"] else "")
+            batcher = self.batcher
             async with self.ingest_limiter:
                 verdict = await anyio.to_thread.run_sync(
                     lambda: ingest_upload(self.settings, self.registry, upload.file_path, file_label=label,
                                           level=facts["level"], unit_code=facts["unit_code"], year=facts["year"],
                                           kind=facts["kind"], standard=facts["standard"], submitter=submitter,
-                                          lists_every_household=facts["lists_every_household"]))
+                                          lists_every_household=facts["lists_every_household"],
+                                          validate=batcher is None))
+            if batcher is not None and verdict.get("submission_id") and verdict.get("status") not in FINAL_STATUSES:
+                verdict = await self.batched_verdict(batcher, verdict["submission_id"])
         except ClientDisconnect:
             await self.audit(request, action="submission.create", result="client_disconnected", caller=caller,
                              unit_code=facts.get("unit_code"))
@@ -288,6 +302,18 @@ class FrontDoor:
                                  f"name={upload.file_name!r}")[:500])
         return verdict, label
 
+    async def batched_verdict(self, batcher, submission_id: str) -> dict:
+        """The verdict of a registered upload from the batch it joins; after `verdict_seconds` the
+        submission as it stands (still being checked: 202), its batch going on."""
+        future = asyncio.wrap_future(batcher.wait_for(submission_id))
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.verdict_seconds)
+        except TimeoutError:
+            from pipeline.ingest import stored_verdict
+
+            record = await run_in_threadpool(self.registry.get, submission_id)
+            return await run_in_threadpool(stored_verdict, self.settings, record, duplicate=False)
+
     # -- reading ---------------------------------------------------------------------------------
 
     async def visible_record(self, request: Request, caller: auth.Caller, submission_id: str):
@@ -305,14 +331,16 @@ class FrontDoor:
 
 
 def ingest_upload(settings, registry, path: Path, *, file_label: str, level: str, unit_code: str, year: int,
-                  kind: str, standard: str | None, submitter: str, lists_every_household: bool = False) -> dict:
-    """Hand an upload that passed the door to the ingest step (the same one `lnob submit` runs)."""
+                  kind: str, standard: str | None, submitter: str, lists_every_household: bool = False,
+                  validate: bool = True) -> dict:
+    """Hand an upload that passed the door to the ingest step (the same one `lnob submit` runs);
+    `validate=False` registers it only, for the batch it then joins."""
     from pipeline.ingest import UsageError, submit
 
     try:
         return submit(settings, path, level=level, unit_code=unit_code, year=year, kind=kind, standard=standard,
                       submitter=submitter, original_name=file_label, registry=registry,
-                      lists_every_household=lists_every_household)
+                      lists_every_household=lists_every_household, validate=validate)
     except UsageError as exc:
         raise Refusal(422, "invalid_field", f"Thông tin nộp không hợp lệ: {exc}",
                       f"The submission's fields are not valid: {exc}") from None
@@ -352,18 +380,16 @@ def _token_of(credentials: HTTPAuthorizationCredentials | None) -> str | None:
 
 
 def _warm_ingest() -> None:
-    """Load the validation stack (Great Expectations and the suites) once in the background, so the
-    first upload is not the slow one."""
+    """Load the registering step once in the background, so the first upload is not the slow one (the
+    validation workers warm Great Expectations and the suites in their own processes)."""
     try:
         import pipeline.ingest  # noqa: F401
-        from expectations.runner import get_runner
-
-        get_runner()
     except Exception:
         log.exception("warming the ingest step failed; the first upload will show why")
 
 
-def create_app(settings=None, *, ingest_threads: int = DEFAULT_INGEST_THREADS, warm: bool = True) -> FastAPI:
+def create_app(settings=None, *, ingest_threads: int = DEFAULT_INGEST_THREADS, warm: bool = True,
+               validation_workers: int = DEFAULT_VALIDATION_WORKERS) -> FastAPI:
     from contextlib import asynccontextmanager
 
     from store.settings import keep_files_private, load_settings
@@ -374,9 +400,18 @@ def create_app(settings=None, *, ingest_threads: int = DEFAULT_INGEST_THREADS, w
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from lnob.http.batching import UploadBatcher
+
         if warm:
             threading.Thread(target=_warm_ingest, name="lnob-warm-ingest", daemon=True).start()
-        yield
+        # The validation workers start with the server (warming while it begins to listen) and stop with it.
+        door.batcher = await run_in_threadpool(
+            lambda: UploadBatcher(door.settings, door.registry, workers=validation_workers))
+        try:
+            yield
+        finally:
+            batcher, door.batcher = door.batcher, None
+            await run_in_threadpool(batcher.close)
 
     app = FastAPI(
         title="lnob",
