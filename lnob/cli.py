@@ -14,7 +14,7 @@ import sys
 # Order here is the order `lnob --help` lists them in.
 COMMANDS: tuple[str, ...] = (
     "submit", "status", "build", "publish", "marts", "release", "explain", "lists", "generate", "template",
-    "report", "serve", "tokens", "export", "reference", "landing", "demo",
+    "report", "serve", "worker", "tokens", "export", "reference", "landing", "demo",
 )
 
 DESCRIPTION = """\
@@ -29,7 +29,8 @@ Settings (environment):
   LNOB_HOME            where the zones live (default ./.lnob)
   LNOB_DATABASE_URL    the registry (default a SQLite file under LNOB_HOME;
                        e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)
-  PREFECT_API_URL      when set, submissions and builds go through Prefect deployments
+  PREFECT_API_URL      when set, submissions and builds go through Prefect: `lnob worker` validates
+                       each submission as it arrives, the deployments catch what no worker took
   LNOB_LANDING_KEY     32-byte key (base64 or 64 hex digits): new raw files in landing/ are stored
                        encrypted (AES-GCM); unset, they are kept as submitted (`lnob landing` says which)
   LNOB_ID_HASH_KEY     key of the keyed hash that replaces national ID (CCCD) numbers found in a

@@ -26,11 +26,19 @@ says so and changes nothing. A newly accepted file for the same level, unit, yea
 becomes current and supersedes the earlier one (which stays in the registry and in landing).
 A rejected file never replaces an accepted one.
 
-With PREFECT_API_URL set, lnob submit only keeps and records the file and emits the event
-lnob.submission.received; the ingest-submission deployment validates it moments later
-(follow it with `lnob status ID`). Without it, validation runs here, in this process.
+With PREFECT_API_URL set, lnob submit only keeps and records the file, emits the event
+lnob.submission.received and defers its validation to the warm `lnob worker` processes, which
+decide it about a second later (follow it with `lnob status ID`); should no worker take it, the
+ingest-submission deployment does. Without it, validation runs here, in this process.
 
 Exit code: 0 accepted (or, with a Prefect server, received and announced), 1 rejected, 2 usage error.
+
+Many files at once: PATH may be a folder laid out as `lnob generate` writes it
+(<year>/<level>/<unit>.<ext>; the kinds from its manifest.json, or told from the columns), or a
+manifest CSV with the columns path, level, unit, year, kind (relative paths from the CSV's folder).
+Every file is kept and recorded, then all are validated in batches in warm, isolated worker processes,
+with a progress line. Run again after an interruption, it finishes the job without doubles. Exit code
+0 when every file is accepted, 1 when any is not (listed with its report), 2 when the list is unusable.
 """
 
 EPILOG = """\
@@ -39,6 +47,8 @@ examples:
   lnob submit ./xa-00688-2024.csv --level commune --unit 00688 --year 2024 --complete
   lnob submit ./huyen-024.csv --level district --unit 024 --year 2024 --kind area_summary --json
   lnob submit ./bao-cao.xlsx --sheet "Biểu 01" --level province --unit 02 --year 2024 --submitter "Sở NN&MT"
+  lnob submit ./review-2024/                 # a folder: 2024/commune/00688.csv, 2024/district/024.csv, …
+  lnob submit ./danh-sach-nop.csv            # a manifest: path,level,unit,year,kind
 """
 
 
@@ -47,11 +57,13 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("submit", help="submit a file and validate it",
                                    description=DESCRIPTION, epilog=EPILOG,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("path", metavar="PATH", help="the file to submit")
-    parser.add_argument("--level", required=True, choices=SUBMISSION_LEVELS, help="the submitting level")
-    parser.add_argument("--unit", required=True, metavar="CODE",
+    parser.add_argument("path", metavar="PATH",
+                        help="the file to submit, or a folder or manifest CSV of many (see below)")
+    # Required for one file; a folder or manifest says them for each of its files.
+    parser.add_argument("--level", choices=SUBMISSION_LEVELS, help="the submitting level")
+    parser.add_argument("--unit", metavar="CODE",
                         help="the submitting unit's code (commune 5 digits, district 3, province 2)")
-    parser.add_argument("--year", required=True, type=int, metavar="YYYY", help="the review year")
+    parser.add_argument("--year", type=int, metavar="YYYY", help="the review year")
     parser.add_argument("--kind", choices=SUBMISSION_KINDS, default=None,
                         help="what the file holds (default: told from its columns)")
     parser.add_argument("--standard", default=None, metavar="ID",
@@ -113,6 +125,14 @@ def run(args) -> int:
     from store.settings import load_settings
 
     path = Path(args.path)
+    from lnob.commands.submit_folder import is_manifest, run_many
+
+    if path.is_dir() or is_manifest(path):
+        return run_many(args, path)
+    missing = [f"--{name}" for name in ("level", "unit", "year") if getattr(args, name) is None]
+    if missing:
+        print(f"lnob submit: một tệp cần / one file needs {', '.join(missing)}", file=sys.stderr)
+        return 2
     if not path.is_file():
         print(f"lnob submit: không có tệp / no such file: {path}", file=sys.stderr)
         return 2
@@ -125,13 +145,11 @@ def run(args) -> int:
         print(f"lnob submit: {error}", file=sys.stderr)
         return 2
     if orchestrated and verdict["status"] == "received":
-        from flows.events import SUBMISSION_RECEIVED, emit_and_wait, submission_resource
+        from flows.validation_task import hand_over
 
-        # Announced again on a resubmission of bytes still pending: the drain makes a second run harmless.
-        verdict["event_id"] = emit_and_wait(
-            SUBMISSION_RECEIVED,
-            submission_resource(verdict["submission_id"], verdict["level"], verdict["unit_code"], verdict["year"]),
-            {"kind": verdict.get("kind"), "content_hash": verdict.get("content_hash")})
+        # Handed over again on a resubmission of bytes still pending: the registry's claim makes a second
+        # validation run harmless.
+        verdict.update(hand_over(verdict))
         print_verdict(verdict, as_json=args.json)
         return 0
     print_verdict(verdict, as_json=args.json)
