@@ -54,6 +54,7 @@ from schemas.standards import load_standard, standard_for_year
 from store import publish as publishing
 from store.mart_files import MANIFEST, partition_path, read_mart
 from store.registry import Registry
+from transforms.approval import APPROVED_SCHEMA, figures_status
 from transforms.classify import (
     classify_households,
     disagreement_counts,
@@ -229,13 +230,15 @@ def _check_one_household_per_disagreement(disagreeing: pl.DataFrame, totals: pl.
 def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame, geography_version: str,
                standards: Mapping[str, Mapping], default_standard: str | None = None,
                previous_poverty: pl.DataFrame | None = None, tolerance: Tolerance = Tolerance(),
-               ) -> dict[str, pl.DataFrame | ChunkedRows]:
+               approved: pl.DataFrame | None = None) -> dict[str, pl.DataFrame | ChunkedRows]:
     """Every mart's rows for one review year, from plain inputs.
 
     submissions: the current accepted submissions of that year (SubmissionInput or registry records), each
     with its staging Parquet; hierarchy: schemas.geography.hierarchy_at(review_date(year)); standards: the
     content of every standard the submissions name (plus default_standard, used where a household row
-    names none); previous_poverty: last year's poverty_by_ethnicity rows, for the change in points.
+    names none); previous_poverty: last year's poverty_by_ethnicity rows, for the change in points;
+    approved: the approved (locked) unit-years of the year (level, unit_code), which make a poverty row's figures
+    official.
     Returns {mart name: DataFrame} conformed to schemas.marts (sorted, typed); deprivation_by_area, twelve
     times larger, comes as ChunkedRows (write_year writes it chunk by chunk; .collect() for all).
     """
@@ -270,6 +273,9 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
     previous = previous_on_this_list(previous_poverty, units, geography_version)
     poverty = (add_place(add_change_from_previous(add_rates(rolled), previous), units, geography_version)
                .with_columns(year=pl.lit(year, dtype=pl.Int64))
+               .join(figures_status(units.lazy(), (approved if approved is not None
+                                                   else pl.DataFrame(schema=APPROVED_SCHEMA)).lazy()),
+                     on=["level", "unit_code"], how="left")
                .collect())
 
     if by_kind.get("area_summary"):
@@ -322,20 +328,29 @@ def write_year(frames: Mapping[str, pl.DataFrame | ChunkedRows], root: Path, yea
 # --- the whole build ------------------------------------------------------------------------------------
 
 def build_marts(settings, year: int | None = None, registry=None, *, tolerance: Tolerance | None = None,
-                progress: Callable[[str], None] | None = None) -> BuildResult:
+                progress: Callable[[str], None] | None = None, official: bool = False) -> BuildResult:
     """Build and publish a new mart version; one build at a time (see `_build_marts`)."""
     with publishing.exclusive_build(settings):
-        return _build_marts(settings, year, registry, tolerance=tolerance, progress=progress)
+        return _build_marts(settings, year, registry, tolerance=tolerance, progress=progress, official=official)
+
+
+def _approved_unit_years(registry, years: Sequence[int]) -> dict[int, pl.DataFrame]:
+    """year → the approved (locked) unit-years of that year (level, unit_code)."""
+    return {int(y): pl.DataFrame([(a.level, a.unit_code) for a in registry.approvals(int(y), state="approved")],
+                                 schema=APPROVED_SCHEMA, orient="row") for y in years}
 
 
 def _build_marts(settings, year: int | None = None, registry=None, *, tolerance: Tolerance | None = None,
-                 progress: Callable[[str], None] | None = None) -> BuildResult:
+                 progress: Callable[[str], None] | None = None, official: bool = False) -> BuildResult:
     """Build a new mart version from the registry's current accepted submissions and make it current.
 
     year=None rebuilds every year that has accepted submissions; with a year, only that year is rebuilt and
     the other years' files are copied unchanged from the current version. A build that fails is abandoned
     (its folder removed), and one killed never becomes current (store.publish). `progress` receives one
     line per step.
+
+    official=True builds from approved data only: the submissions of approved (locked) unit-years, every
+    other unit counted as not reported; its manifest says `"official": true`.
     """
     say = progress or (lambda message: None)
     tolerance = tolerance or Tolerance()
@@ -343,6 +358,10 @@ def _build_marts(settings, year: int | None = None, registry=None, *, tolerance:
     publishing.clean_abandoned(settings)
     accepted = registry.current_accepted()
     years = sorted({int(s.year) for s in accepted}) if year is None else [int(year)]
+    approved = _approved_unit_years(registry, years)
+    if official:
+        locked = {(y, level, unit) for y, frame in approved.items() for level, unit in frame.iter_rows()}
+        accepted = [s for s in accepted if (int(s.year), s.level, s.unit_code) in locked]
     if not years:
         raise BuildError("no accepted submissions yet: nothing to build "
                          "(chưa có bản nộp nào được chấp nhận: không có gì để tổng hợp)")
@@ -354,7 +373,8 @@ def _build_marts(settings, year: int | None = None, registry=None, *, tolerance:
         say(f"building version {version}")
         manifest = new_manifest(version, {"absolute_tolerance": tolerance.absolute,
                                           "relative_tolerance": tolerance.relative})
-        _build_years(manifest, building_dir, years, accepted, previous_folder, tolerance, say)
+        manifest["official"] = official
+        _build_years(manifest, building_dir, years, accepted, previous_folder, tolerance, say, approved)
         carried = (_carry_other_years(manifest, building_dir, years, previous_folder, previous_manifest, say)
                    if year is not None and previous_manifest is not None else [])
         _add_exit_marts(settings, manifest, building_dir, years, say)
@@ -368,7 +388,8 @@ def _build_marts(settings, year: int | None = None, registry=None, *, tolerance:
 
 
 def _build_years(manifest: dict[str, Any], building_dir: Path, years: list[int], accepted: Sequence[Any],
-                 previous_folder: Path | None, tolerance: Tolerance, say: Callable[[str], None]) -> None:
+                 previous_folder: Path | None, tolerance: Tolerance, say: Callable[[str], None],
+                 approved: Mapping[int, pl.DataFrame] | None = None) -> None:
     """Every year asked for, oldest first: its poverty marts written and listed in the manifest."""
     built_poverty: dict[int, pl.DataFrame] = {}     # only last year's is kept: it gives the change in points
     for year in years:
@@ -384,7 +405,8 @@ def _build_years(manifest: dict[str, Any], building_dir: Path, years: list[int],
         say(f"year {year}: {len(year_submissions)} accepted submissions")
         frames = build_year(year, year_submissions, hierarchy=hierarchy_at(on), geography_version=geography_version(on),
                             standards=standards, default_standard=default_standard,
-                            previous_poverty=previous_poverty, tolerance=tolerance)
+                            previous_poverty=previous_poverty, tolerance=tolerance,
+                            approved=(approved or {}).get(year))
         built_poverty = {year: frames["poverty_by_ethnicity"]}
         for name, entry in write_year(frames, building_dir, year, say).items():
             manifest["marts"][name]["files"].append(entry)

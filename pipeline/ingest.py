@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from documents import findings_report
-from pipeline import batch_write, claims, personal_data
+from pipeline import approval, batch_write, claims, personal_data
 from pipeline.batch import BATCH_KEY, SUBMITTING_UNIT, Work, has_error, stack
 from pipeline.parse import parse_file
 from schemas.contracts import CONTRACTS, KINDS, LEVELS, contract_for
@@ -334,6 +334,36 @@ def _add_references(works: list[Work], found: list[tuple], failed: dict[int, str
             _add_row_issues(work, rows)
 
 
+def _add_lock_findings(works: list[Work], registry: Registry) -> None:
+    """A summary's or attributes file's rows about another unit whose figures are locked (approved) are
+    refused, each located: a higher unit's file must not change figures a lower unit's approver locked.
+    Rows about the submitting unit itself are not flagged here: its own lock holds the whole file
+    (the registry records it `held`)."""
+    candidates = [w for w in works if not w.failed and w.normalized is not None and w.record.kind != "household"
+                  and "unit_code" in w.normalized.columns]
+    locks_of_year: dict[int, dict] = {}
+    for work in candidates:
+        record = work.record
+        if record.year not in locks_of_year:
+            locks_of_year[record.year] = approval.locked_units(registry, record.year)
+        locks = locks_of_year[record.year]
+        if not locks:
+            continue
+        rows = work.normalized.select(ROW, "unit_code").drop_nulls("unit_code")
+        hits = [(row, code, locks[(level, code)]) for row, code in rows.iter_rows()
+                if (level := approval.level_of_code(code)) is not None and (level, code) in locks
+                and (level, code) != (record.level, record.unit_code)]
+        for row, code, lock in hits[:LISTED_PER_RULE]:
+            level = approval.level_of_code(code)
+            when = lock.at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
+            work.add("approval.locked_row", severity="error", row=row, cell=work.cell_of("unit_code", row),
+                     column=work.header_of("unit_code"), value=code, count=len(hits),
+                     message_vi=f"Dòng này là số liệu của {level} {code}, đã được chốt ({lock.by} phê duyệt lúc "
+                                f"{when}, giờ Việt Nam): bỏ dòng này, hoặc đề nghị cấp phê duyệt mở lại.",
+                     message_en=f"This row is about {level} {code}, whose figures are locked (approved by {lock.by} "
+                                f"at {when}, Vietnam time): drop the row, or ask its approver to reopen it.")
+
+
 def _reference_issues_together(group: list[Work]) -> list[tuple[Work, pl.DataFrame, pl.DataFrame | None]]:
     """(file, problems of the submission itself, problems of its rows) for files of one kind, level and
     year: what `reference_issues` says of each, with the rows of every file checked in one query."""
@@ -460,6 +490,7 @@ def _run(records: list, settings: Settings, registry: Registry, runner) -> list[
         prepared = early.result()
     found_after, failed_after = _find_references([w for w in to_check if w.record.year not in loaded])
     _add_references(works, found + found_after, failed | failed_after)
+    _add_lock_findings(works, registry)
     verdicts = batch_write.finish_all(works, settings, registry, prepared)
     _give_back_failed(works, registry)
     return verdicts
@@ -535,9 +566,17 @@ def too_large_verdict(*, byte_size: int, limit: int, level: str, unit_code: str,
                "cell": None, "column": None, "value": str(byte_size),
                "message_vi": findings_report.render(vi, size=byte_size, limit=limit),
                "message_en": findings_report.render(en, size=byte_size, limit=limit), "count": 1}
+    return _refused_verdict(finding, level=level, unit_code=unit_code, year=year, kind=kind, standard=standard,
+                            original_name=original_name)
+
+
+def _refused_verdict(finding: dict, *, level: str, unit_code: str, year: int, kind: str | None,
+                     standard: str | None, original_name: str | None) -> dict:
+    """The verdict of a file refused before it is landed or registered (too large, its unit-year locked)."""
     return {"submission_id": None, "status": "rejected", "supersedes": None, "duplicate": False, "level": level,
             "unit_code": unit_code, "year": year, "kind": kind, "standard": standard, "content_hash": None,
-            "findings": [finding], "findings_total": 1, "report_json": None, "report_html": None}
+            "findings": [{**finding, "file": finding.get("file") or original_name}], "findings_total": 1,
+            "report_json": None, "report_html": None}
 
 
 def _same_declaration(settings: Settings, record, options: dict) -> None:
@@ -590,6 +629,12 @@ def submit(settings: Settings, source: bytes | str | os.PathLike, *, level: str,
         original_name = Path(source).name
     byte_size = len(source) if isinstance(source, bytes | bytearray) else Path(source).stat().st_size
     standard = standard or default_standard(year)
+    registry = registry or Registry(settings.database_url)
+    locked = approval.lock_refusal(registry, level, unit_code, year)
+    if locked is not None:
+        # Refused before it is landed or registered, as a file too large is: nothing of it may count.
+        return _refused_verdict(locked, level=level, unit_code=unit_code, year=year, kind=kind, standard=standard,
+                                original_name=original_name)
     if byte_size > settings.max_upload_bytes:
         return too_large_verdict(byte_size=byte_size, limit=settings.max_upload_bytes, level=level,
                                  unit_code=unit_code, year=year, kind=kind, standard=standard,
@@ -607,7 +652,6 @@ def submit(settings: Settings, source: bytes | str | os.PathLike, *, level: str,
 
     options[declaration.COMPLETE_LIST_FIELD] = declaration.resolve(
         kind, lists_every_household, data, file_name=original_name or "", sheet=sheet)
-    registry = registry or Registry(settings.database_url)
     record, created = registry.record_received(
         content_hash=landed.content_hash, byte_size=landed.byte_size, original_name=original_name, level=level,
         unit_code=unit_code, year=year, kind=kind, standard=standard, submitter=submitter)

@@ -32,6 +32,7 @@ from schemas.vocabulary import (
     COMPARISONS,
     ENTRY_CANDIDATE,
     EXIT_VERDICTS,
+    FIGURES_STATUSES,
     INSUFFICIENT,
     LIST_KINDS,
     MART_LEVELS,
@@ -238,7 +239,21 @@ POVERTY_NOTES: tuple[str, ...] = (
      "households, MPI) are null."),
 )
 
-POVERTY_COLUMNS = (*CELL_KEYS, *PLACE, *HEADLINE_COUNTS, *RATES, *CHANGES, *MULTIDIMENSIONAL, *COVERAGE)
+# whether the figures are official ----------------------------------------------------------------
+APPROVAL = (
+    Column("figures_status", pl.String, "Tình trạng số liệu", "Status of the figures", nullable=False,
+           allowed=FIGURES_STATUSES,
+           description="official when the unit and every unit beneath it is approved (locked, chốt số liệu) by the "
+                       "level above, as schemas/approval_chains.json says who approves whom; otherwise "
+                       "preliminary. A region or the nation is official when every province in it is."),
+    Column("child_units_approved", pl.Int64, "Số đơn vị cấp dưới đã phê duyệt", "Child units approved",
+           minimum=0,
+           description="Units directly below this one whose figures are official; null for the lowest units "
+                       "(compare child_units_expected)."),
+)
+
+POVERTY_COLUMNS = (*CELL_KEYS, *PLACE, *HEADLINE_COUNTS, *RATES, *CHANGES, *MULTIDIMENSIONAL, *COVERAGE,
+                   *APPROVAL)
 CELL_SORT = ("year", "level", "unit_code", "ethnic_group", "area")
 
 POVERTY_BY_AREA = Mart(

@@ -13,7 +13,8 @@ SUBMISSION_LEVELS: tuple[str, ...] = ("commune", "district", "province")
 MART_LEVELS: tuple[str, ...] = (*SUBMISSION_LEVELS, "region", "national")
 LEVEL_RANK: dict[str, int] = {level: rank for rank, level in enumerate(MART_LEVELS)}
 # Whom an access token speaks for: a submitting unit at its level, or the central data team.
-TOKEN_LEVELS: tuple[str, ...] = (*SUBMISSION_LEVELS, "operator")
+OPERATOR = "operator"
+TOKEN_LEVELS: tuple[str, ...] = (*SUBMISSION_LEVELS, OPERATOR)
 
 # Kinds of data a submission carries (one contract each, schemas/contracts.py).
 SUBMISSION_KINDS: tuple[str, ...] = ("household", "area_summary", "area_attributes")
@@ -21,8 +22,11 @@ SUBMISSION_KINDS: tuple[str, ...] = ("household", "area_summary", "area_attribut
 # The life of a submission in the registry.
 RECEIVED, VALIDATING = "received", "validating"
 ACCEPTED, REJECTED, SUPERSEDED = "accepted", "rejected", "superseded"
-SUBMISSION_STATUSES: tuple[str, ...] = (RECEIVED, VALIDATING, ACCEPTED, REJECTED, SUPERSEDED)
-FINAL_STATUSES: tuple[str, ...] = (ACCEPTED, REJECTED, SUPERSEDED)
+# Passed every check, but its unit-year was approved (locked) before its verdict: kept, never current, until
+# the lock is reopened (then it is checked again).
+HELD = "held"
+SUBMISSION_STATUSES: tuple[str, ...] = (RECEIVED, VALIDATING, ACCEPTED, REJECTED, SUPERSEDED, HELD)
+FINAL_STATUSES: tuple[str, ...] = (ACCEPTED, REJECTED, SUPERSEDED, HELD)
 
 # What a submitter is told of each status: one wording in the command line, the HTTP front door and the
 # findings report (Vietnamese, English).
@@ -32,7 +36,21 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
     ACCEPTED: ("ĐƯỢC CHẤP NHẬN", "accepted"),
     REJECTED: ("BỊ TỪ CHỐI", "rejected"),
     SUPERSEDED: ("ĐÃ ĐƯỢC THAY BẰNG BẢN MỚI HƠN", "superseded by a newer version"),
+    HELD: ("ĐẠT KIỂM TRA NHƯNG CHƯA ĐƯỢC DÙNG: SỐ LIỆU ĐÃ CHỐT", "passed its checks but not used: the figures are locked"),
 }
+
+# Approval of a unit-year by the level above (schemas/approval_chains.json): approved locks it (chốt số
+# liệu); returned sends it back to its submitter with a reason; reopened unlocks it, on the record.
+APPROVED, RETURNED, REOPENED = "approved", "returned", "reopened"
+APPROVAL_STATES: tuple[str, ...] = (APPROVED, RETURNED, REOPENED)
+APPROVAL_WORDS: dict[str, tuple[str, str]] = {
+    APPROVED: ("ĐÃ PHÊ DUYỆT, SỐ LIỆU ĐÃ CHỐT", "approved, figures locked"),
+    RETURNED: ("BỊ TRẢ LẠI ĐỂ SỬA", "returned for correction"),
+    REOPENED: ("ĐÃ MỞ LẠI, CẦN PHÊ DUYỆT LẠI", "reopened, needs approval again"),
+}
+# A mart row's figures: official when its unit and every unit beneath it is approved.
+OFFICIAL, PRELIMINARY = "official", "preliminary"
+FIGURES_STATUSES: tuple[str, ...] = (OFFICIAL, PRELIMINARY)
 
 # The kinds of status list (docs/architecture.md#names); other rule files (region_i_commune, region_ii_commune)
 # are classifications shown beside a Region III evaluation, not lists.

@@ -15,6 +15,13 @@ exists, is claimable again by the next drain, sweeper, nightly build or resend; 
 claims, so a file whose validation keeps killing its process is seen (MAX_ATTEMPTS) and given a final
 verdict instead of being tried for ever. Registries created before leases existed gain the columns on
 first use (ALTER TABLE ... ADD COLUMN).
+
+Approval (chốt số liệu): `approvals` holds one current state per level, unit and year (approved, returned,
+reopened) and `approval_history` every change, who and when. An approved unit-year is locked: a submission
+of it whose verdict comes after the lock is recorded `held` (it passed its checks, it is kept, it is never
+current); reopening (an audited action) makes the held ones wait for a check again. Who may approve whom is
+decided above the store (pipeline/approval.py); what must hold at that moment (no submission of the unit
+still waiting for a verdict, every unit it approves approved) is checked here, in the approving transaction.
 """
 
 from __future__ import annotations
@@ -60,7 +67,11 @@ VALIDATING = "validating"
 ACCEPTED = "accepted"
 REJECTED = "rejected"
 SUPERSEDED = "superseded"
-STATUSES = (RECEIVED, VALIDATING, ACCEPTED, REJECTED, SUPERSEDED)
+HELD = "held"
+STATUSES = (RECEIVED, VALIDATING, ACCEPTED, REJECTED, SUPERSEDED, HELD)
+
+# Approval of a unit-year (schemas/vocabulary.py APPROVAL_STATES): "approved" is the lock.
+APPROVED, RETURNED, REOPENED = "approved", "returned", "reopened"
 
 PUBLISH_ACTIONS = ("publish", "rollback")
 
@@ -159,6 +170,29 @@ class TokenRecord:
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or moment < self.expires_at
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    level: str
+    unit_code: str
+    year: int
+    state: str
+    by: str
+    at: datetime
+    reason: str | None
+
+
+class ApprovalConflict(ValueError):
+    """An approval that cannot be recorded now: submissions still waiting for a verdict, units beneath not
+    approved, or a state that does not allow the action (e.g. returning an approved unit)."""
+
+    def __init__(self, message: str, *, pending: Sequence[str] = (),
+                 unapproved: Sequence[tuple[str, str]] = (), current: ApprovalRecord | None = None) -> None:
+        super().__init__(message)
+        self.pending = list(pending)
+        self.unapproved = list(unapproved)
+        self.current = current
 
 
 @dataclass(frozen=True)
@@ -339,6 +373,47 @@ class AuditLogEntry(Base):
     target: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Approval(Base):
+    """The current approval state of one unit-year (none: never approved nor returned)."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    level: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("level", "unit_code", "year", name="uq_approval_unit_year"),
+                      Index("ix_approvals_year_state", "year", "state"))
+
+    def to_record(self) -> ApprovalRecord:
+        return ApprovalRecord(self.level, self.unit_code, self.year, self.state, self.by, self.at, self.reason)
+
+
+class ApprovalChange(Base):
+    """Every approval, return and reopening, append-only."""
+
+    __tablename__ = "approval_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    level: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_approval_history_unit", "level", "unit_code", "year"),)
+
+    def to_record(self) -> ApprovalRecord:
+        return ApprovalRecord(self.level, self.unit_code, self.year, self.state, self.by, self.at, self.reason)
 
 
 metadata = Base.metadata
@@ -615,13 +690,14 @@ class Registry:
                 if submission_id not in rows:
                     raise KeyError(f"no submission {submission_id!r} in the registry")
             accepting = [rows[o.submission_id] for o in outcomes
-                         if o.accepted and rows[o.submission_id].status not in (ACCEPTED, SUPERSEDED)]
+                         if o.accepted and rows[o.submission_id].status not in (ACCEPTED, SUPERSEDED, HELD)]
             units = sorted({_unit_key(row) for row in accepting})
             if self.dialect == "postgresql":
                 # Serialise acceptances for one unit and period, so two workers cannot both see
                 # the same "current" and both become current.
                 for unit in units:
                     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(*unit)})
+            locked = self._locks(session, {(level, unit_code, year) for level, unit_code, year, _kind in units})
             current: dict[tuple, Submission] = {}
             if units:
                 unit = tuple_(Submission.level, Submission.unit_code, Submission.year, Submission.kind)
@@ -632,7 +708,8 @@ class Registry:
             for outcome in outcomes:
                 row = rows[outcome.submission_id]
                 if outcome.accepted:
-                    superseded_id = self._accept(session, row, outcome, current, now)
+                    superseded_id = self._accept(session, row, outcome, current, now,
+                                                 locked.get((row.level, row.unit_code, row.year)))
                 else:
                     self._reject(session, row, outcome, now)
                     superseded_id = None
@@ -640,10 +717,11 @@ class Registry:
             return results
 
     def _accept(self, session: Session, row: Submission, outcome: Outcome, current: dict[tuple, Submission],
-                now: datetime) -> str | None:
+                now: datetime, lock: Approval | None = None) -> str | None:
         """One acceptance (see `mark_accepted`); `current` holds the accepted row of each unit and period
-        the transaction has seen, kept up to date here."""
-        if row.status in (ACCEPTED, SUPERSEDED):
+        the transaction has seen, kept up to date here. `lock`: the unit-year's approval when it is approved:
+        the submission is then held, never current."""
+        if row.status in (ACCEPTED, SUPERSEDED, HELD):
             return row.supersedes
         if row.status == REJECTED:
             raise ValueError(
@@ -659,6 +737,12 @@ class Registry:
         row.claimed_by = None
         row.claimed_at = None
         row.lease_until = None
+        if lock is not None:
+            row.status = HELD
+            row.status_at = now
+            self._add_status(session, row.submission_id, HELD, now,
+                             f"locked: approved by {lock.by} at {lock.at.isoformat(timespec='seconds')}")
+            return None
         self._add_status(session, row.submission_id, ACCEPTED, now, None)
 
         if now_current is not None and now_current.sequence > row.sequence:
@@ -695,7 +779,7 @@ class Registry:
         """One rejection (see `mark_rejected`)."""
         if row.status == REJECTED:
             return
-        if row.status in (ACCEPTED, SUPERSEDED):
+        if row.status in (ACCEPTED, SUPERSEDED, HELD):
             raise ValueError(
                 f"submission {row.submission_id} is already {row.status}; it cannot be rejected now"
             )
@@ -899,6 +983,139 @@ class Registry:
                 row.lease_until = None
                 self._add_status(session, row.submission_id, RECEIVED, now, detail)
             return [row.submission_id for row in rows]
+
+    # -- approvals (chốt số liệu) ---------------------------------------------------------------
+
+    @staticmethod
+    def _locks(session: Session, unit_years: set[tuple[str, str, int]]) -> dict[tuple[str, str, int], Approval]:
+        """The approved (locked) ones among these (level, unit, year), with their approval."""
+        if not unit_years:
+            return {}
+        key = tuple_(Approval.level, Approval.unit_code, Approval.year)
+        rows = session.scalars(select(Approval).where(key.in_(sorted(unit_years)), Approval.state == APPROVED))
+        return {(row.level, row.unit_code, row.year): row for row in rows}
+
+    def _serialise_unit_year(self, session: Session, level: str, unit_code: str, year: int) -> None:
+        # PostgreSQL: the same advisory locks an acceptance of the unit-year takes, so a verdict recorded
+        # at the same moment as the lock sees it, or is seen by it (SQLite writers are serialised anyway).
+        if self.dialect == "postgresql":
+            from schemas.vocabulary import SUBMISSION_KINDS
+
+            for kind in SUBMISSION_KINDS:
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                {"key": _advisory_key(level, unit_code, int(year), kind)})
+
+    def approval(self, level: str, unit_code: str, year: int) -> ApprovalRecord | None:
+        """The current approval state of one unit-year; None when it was never approved nor returned."""
+        with self._transaction() as session:
+            row = session.scalars(select(Approval).where(
+                Approval.level == level, Approval.unit_code == unit_code, Approval.year == int(year))).one_or_none()
+            return row.to_record() if row is not None else None
+
+    def approvals(self, year: int, *, level: str | None = None, state: str | None = None) -> list[ApprovalRecord]:
+        """The current approval states of a year, by level and unit."""
+        query = select(Approval).where(Approval.year == int(year)).order_by(Approval.level, Approval.unit_code)
+        if level is not None:
+            query = query.where(Approval.level == level)
+        if state is not None:
+            query = query.where(Approval.state == state)
+        with self._transaction() as session:
+            return [row.to_record() for row in session.scalars(query)]
+
+    def approval_history(self, level: str, unit_code: str, year: int) -> list[ApprovalRecord]:
+        """Every approval, return and reopening of one unit-year, oldest first."""
+        with self._transaction() as session:
+            rows = session.scalars(select(ApprovalChange).where(
+                ApprovalChange.level == level, ApprovalChange.unit_code == unit_code,
+                ApprovalChange.year == int(year)).order_by(ApprovalChange.id))
+            return [row.to_record() for row in rows]
+
+    def _set_approval(self, session: Session, level: str, unit_code: str, year: int, state: str, by: str,
+                      reason: str | None, now: datetime) -> ApprovalRecord:
+        row = session.scalars(select(Approval).where(
+            Approval.level == level, Approval.unit_code == unit_code, Approval.year == int(year))
+            .with_for_update()).one_or_none()
+        if row is None:
+            row = Approval(level=level, unit_code=unit_code, year=int(year))
+            session.add(row)
+        row.state, row.by, row.at, row.reason = state, by, now, reason
+        session.add(ApprovalChange(level=level, unit_code=unit_code, year=int(year), state=state, by=by, at=now,
+                                   reason=reason))
+        session.flush()
+        return row.to_record()
+
+    def approve(self, level: str, unit_code: str, year: int, *, by: str,
+                beneath: Sequence[tuple[str, str]] = ()) -> ApprovalRecord:
+        """Approve (lock) one unit-year. Refused (ApprovalConflict) while a submission of it waits for a
+        verdict, or while one of the units it approves (`beneath`: (level, unit)) is not approved.
+        Approving an approved unit-year again changes nothing."""
+        now = utc_now()
+        with self._transaction(write=True) as session:
+            self._serialise_unit_year(session, level, unit_code, year)
+            current = session.scalars(select(Approval).where(
+                Approval.level == level, Approval.unit_code == unit_code, Approval.year == int(year))
+                .with_for_update()).one_or_none()
+            if current is not None and current.state == APPROVED:
+                return current.to_record()
+            pending = list(session.scalars(select(Submission.submission_id).where(
+                Submission.level == level, Submission.unit_code == unit_code, Submission.year == int(year),
+                Submission.status.in_((RECEIVED, VALIDATING))).order_by(Submission.sequence)))
+            approved_beneath = set(self._locks(session, {(lv, code, int(year)) for lv, code in beneath}))
+            unapproved = [(lv, code) for lv, code in beneath if (lv, code, int(year)) not in approved_beneath]
+            if pending or unapproved:
+                raise ApprovalConflict(
+                    f"{level} {unit_code} {year} cannot be approved yet: "
+                    f"{len(pending)} submissions waiting for a verdict, {len(unapproved)} units beneath not approved",
+                    pending=pending, unapproved=unapproved)
+            return self._set_approval(session, level, unit_code, year, APPROVED, by, None, now)
+
+    def return_for_correction(self, level: str, unit_code: str, year: int, *, by: str,
+                              reason: str) -> ApprovalRecord:
+        """Send one unit-year back to its submitter with a reason. An approved one must be reopened first
+        (ApprovalConflict)."""
+        if not reason or not reason.strip():
+            raise ValueError("a return needs a reason the submitter can act on")
+        now = utc_now()
+        with self._transaction(write=True) as session:
+            current = session.scalars(select(Approval).where(
+                Approval.level == level, Approval.unit_code == unit_code, Approval.year == int(year))
+                .with_for_update()).one_or_none()
+            if current is not None and current.state == APPROVED:
+                raise ApprovalConflict(f"{level} {unit_code} {year} is approved: reopen it before returning it",
+                                       current=current.to_record())
+            return self._set_approval(session, level, unit_code, year, RETURNED, by, reason.strip(), now)
+
+    def reopen(self, level: str, unit_code: str, year: int, *, by: str, reason: str,
+               above: Sequence[tuple[str, str]] = (), token_id: int | None = None) -> list[ApprovalRecord]:
+        """Unlock one approved unit-year and every approved unit above it (`above`: (level, unit)), each
+        needing approval again; their held submissions wait for a check again. One audit line. Returns the
+        approvals reopened (the unit first); ApprovalConflict when the unit is not approved."""
+        if not reason or not reason.strip():
+            raise ValueError("reopening locked figures needs a reason, for the record")
+        now = utc_now()
+        with self._transaction(write=True) as session:
+            self._serialise_unit_year(session, level, unit_code, year)
+            locks = self._locks(session, {(level, unit_code, int(year))}
+                                | {(lv, code, int(year)) for lv, code in above})
+            if (level, unit_code, int(year)) not in locks:
+                raise ApprovalConflict(f"{level} {unit_code} {year} is not approved: there is no lock to reopen")
+            reopened = []
+            for lv, code in [(level, unit_code), *above]:
+                if (lv, code, int(year)) not in locks:
+                    continue
+                reopened.append(self._set_approval(session, lv, code, year, REOPENED, by, reason.strip(), now))
+                for held in session.scalars(select(Submission).where(
+                        Submission.level == lv, Submission.unit_code == code, Submission.year == int(year),
+                        Submission.status == HELD).with_for_update()):
+                    held.status, held.status_at, held.attempts = RECEIVED, now, 0
+                    self._add_status(session, held.submission_id, RECEIVED, now,
+                                     "the lock was reopened: checked again before it can become current")
+            session.add(AuditLogEntry(
+                at=now, token_id=token_id, unit_code=unit_code, action="approval.reopen",
+                target=f"{level} {unit_code} {year}", result="reopened",
+                detail=json.dumps({"by": by, "reason": reason.strip(),
+                                   "reopened": [f"{r.level} {r.unit_code}" for r in reopened]}, ensure_ascii=False)))
+            return reopened
 
     # -- publishes ------------------------------------------------------------------------------
 
