@@ -203,6 +203,8 @@ class FrontDoor:
         self.registry = Registry(settings.database_url)
         self.ingest_limiter = anyio.CapacityLimiter(max(1, ingest_threads))
         self.batcher = None   # started with the server (lifespan); without it uploads validate in-process
+        # With a Prefect server, uploads are recorded and handed to `lnob worker` (flows/validation_task.py).
+        self.orchestrated = bool(os.environ.get("PREFECT_API_URL"))
         self.verdict_seconds = float(os.environ.get("LNOB_HTTP_VERDICT_SECONDS") or VERDICT_WAIT_SECONDS)
         # Uploads are spooled beside the zones, on disk (the system temp folder may be a RAM disk).
         self.session_key = auth.session_key(settings.home)
@@ -270,8 +272,12 @@ class FrontDoor:
                                           level=facts["level"], unit_code=facts["unit_code"], year=facts["year"],
                                           kind=facts["kind"], standard=facts["standard"], submitter=submitter,
                                           lists_every_household=facts["lists_every_household"],
-                                          validate=batcher is None))
-            if batcher is not None and verdict.get("submission_id") and verdict.get("status") not in FINAL_STATUSES:
+                                          validate=batcher is None and not self.orchestrated))
+            if self.orchestrated and verdict.get("status") == "received":
+                from flows.validation_task import hand_over
+
+                verdict = {**verdict, **await run_in_threadpool(hand_over, verdict)}
+            elif batcher is not None and verdict.get("submission_id") and verdict.get("status") not in FINAL_STATUSES:
                 verdict = await self.batched_verdict(batcher, verdict["submission_id"])
         except ClientDisconnect:
             await self.audit(request, action="submission.create", result="client_disconnected", caller=caller,
@@ -405,13 +411,15 @@ def create_app(settings=None, *, ingest_threads: int = DEFAULT_INGEST_THREADS, w
         if warm:
             threading.Thread(target=_warm_ingest, name="lnob-warm-ingest", daemon=True).start()
         # The validation workers start with the server (warming while it begins to listen) and stop with it.
-        door.batcher = await run_in_threadpool(
-            lambda: UploadBatcher(door.settings, door.registry, workers=validation_workers))
+        if not door.orchestrated:   # with a Prefect server, `lnob worker` validates
+            door.batcher = await run_in_threadpool(
+                lambda: UploadBatcher(door.settings, door.registry, workers=validation_workers))
         try:
             yield
         finally:
             batcher, door.batcher = door.batcher, None
-            await run_in_threadpool(batcher.close)
+            if batcher is not None:
+                await run_in_threadpool(batcher.close)
 
     app = FastAPI(
         title="lnob",
