@@ -50,7 +50,7 @@ from schemas.marts import (
     Mart,
     all_marts,
 )
-from schemas.standards import load_standard, standard_for_year
+from schemas.standards import load_standard, local_standards_for, standard_for_year
 from store import publish as publishing
 from store.mart_files import MANIFEST, partition_path, read_mart
 from store.registry import Registry
@@ -62,6 +62,7 @@ from transforms.classify import (
     with_commune_counts,
 )
 from transforms.coverage import SUBMISSIONS_SCHEMA, submission_coverage
+from transforms.local_standard import local_standard_rows
 from transforms.reconcile import detail_submissions, reconcile
 from transforms.rollup import (
     add_change_from_previous,
@@ -230,15 +231,17 @@ def _check_one_household_per_disagreement(disagreeing: pl.DataFrame, totals: pl.
 def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame, geography_version: str,
                standards: Mapping[str, Mapping], default_standard: str | None = None,
                previous_poverty: pl.DataFrame | None = None, tolerance: Tolerance = Tolerance(),
-               approved: pl.DataFrame | None = None) -> dict[str, pl.DataFrame | ChunkedRows]:
+               local_standards: Sequence[Mapping[str, Any]] = (), approved: pl.DataFrame | None = None,
+               ) -> dict[str, pl.DataFrame | ChunkedRows]:
     """Every mart's rows for one review year, from plain inputs.
 
     submissions: the current accepted submissions of that year (SubmissionInput or registry records), each
     with its staging Parquet; hierarchy: schemas.geography.hierarchy_at(review_date(year)); standards: the
     content of every standard the submissions name (plus default_standard, used where a household row
     names none); previous_poverty: last year's poverty_by_ethnicity rows, for the change in points;
-    approved: the approved (locked) unit-years of the year (level, unit_code), which make a poverty row's figures
-    official.
+    local_standards: the provinces' own standards for the year (schemas.standards.local_standards_for), whose
+    classification goes to poverty_local_standard beside the national figures; approved: the approved
+    (locked) unit-years of the year (level, unit_code), which make a poverty row's figures official.
     Returns {mart name: DataFrame} conformed to schemas.marts (sorted, typed); deprivation_by_area, twelve
     times larger, comes as ChunkedRows (write_year writes it chunk by chunk; .collect() for all).
     """
@@ -298,6 +301,11 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
         figures_source=figures_source).with_columns(
         geography_version=pl.lit(geography_version))
 
+    local_rows = [local_standard_rows(households, summaries, hierarchy, standard=local, year=year,
+                                      geography_version=geography_version, national_poverty=poverty)
+                  for local in local_standards]
+    local_rows = [rows for rows in local_rows if rows.height]
+
     # Sorted once here; the wide indicator columns are kept for the deprivation mart, then dropped.
     poverty = poverty.sort(list(MARTS["poverty_by_ethnicity"].sort_key), maintain_order=True)
     return {
@@ -308,6 +316,9 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
         "reconciliation": conform(reconciliation, MARTS["reconciliation"]),
         "submission_coverage": conform(coverage, MARTS["submission_coverage"]),
         "classification_disagreements": conform(disagreements, MARTS["classification_disagreements"]),
+        "poverty_local_standard": conform(pl.concat(local_rows, how="diagonal_relaxed") if local_rows
+                                          else pl.DataFrame(schema=MARTS["poverty_local_standard"].polars_schema()),
+                                          MARTS["poverty_local_standard"], fill_absent=True),
     }
 
 
@@ -406,7 +417,7 @@ def _build_years(manifest: dict[str, Any], building_dir: Path, years: list[int],
         frames = build_year(year, year_submissions, hierarchy=hierarchy_at(on), geography_version=geography_version(on),
                             standards=standards, default_standard=default_standard,
                             previous_poverty=previous_poverty, tolerance=tolerance,
-                            approved=(approved or {}).get(year))
+                            local_standards=local_standards_for(year), approved=(approved or {}).get(year))
         built_poverty = {year: frames["poverty_by_ethnicity"]}
         for name, entry in write_year(frames, building_dir, year, say).items():
             manifest["marts"][name]["files"].append(entry)

@@ -403,9 +403,37 @@ CLASSIFICATION_DISAGREEMENTS = Mart(
             "average or other."),),
 )
 
+POVERTY_LOCAL_STANDARD = Mart(
+    name="poverty_local_standard",
+    grain="one row per year × local standard × level × unit × ethnic group × area, for the units of a province "
+          "that has its own (higher) poverty standard",
+    label_vi="Hộ nghèo, cận nghèo theo chuẩn nghèo của địa phương", label_en="Poverty under a local standard",
+    columns=(
+        Column("year", pl.Int64, "Năm rà soát", "Review year", nullable=False),
+        Column("standard_id", pl.String, "Mã chuẩn nghèo địa phương", "Local standard", nullable=False,
+               description="The local standard file (schemas/standards/local/ or LNOB_LOCAL_STANDARDS_DIR)."),
+        Column("standard_scope", pl.String, "Phạm vi chuẩn", "Scope of the standard", nullable=False,
+               allowed=("local",),
+               description="Always local: these figures sit beside the national ones, never in their place."),
+        Column("based_on", pl.String, "Chuẩn quốc gia được nâng", "National standard it raises", nullable=False),
+        LEVEL, UNIT_CODE, ETHNIC_GROUP, AREA, *PLACE,
+        *HEADLINE_COUNTS, *RATES,
+        _rate("poor_rate_national_standard", "Tỷ lệ hộ nghèo theo chuẩn quốc gia",
+              "Poor household rate under the national standard",
+              "The same unit, group and area in poverty_by_ethnicity, for comparison."),
+        Column("child_units_expected", pl.Int64, "Số đơn vị cấp dưới theo danh mục", "Child units expected"),
+        Column("child_units_reported", pl.Int64, "Số đơn vị cấp dưới có số liệu", "Child units reported"),
+        SOURCE_LEVEL,
+    ),
+    sort_key=("year", "standard_id", "level", "unit_code", "ethnic_group", "area"),
+    notes=(("Only household lists can be classified under a local standard: a commune that sent only a summary "
+            "has unknown counts here (its resident total may still come from that summary)."),
+           "Levels commune, district and province only: a local standard covers one province."),
+)
+
 MARTS: dict[str, Mart] = {m.name: m for m in (
     POVERTY_BY_AREA, POVERTY_BY_ETHNICITY, DEPRIVATION_BY_AREA, RECONCILIATION, SUBMISSION_COVERAGE,
-    CLASSIFICATION_DISAGREEMENTS,
+    CLASSIFICATION_DISAGREEMENTS, POVERTY_LOCAL_STANDARD,
 )}
 
 

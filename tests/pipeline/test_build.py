@@ -506,3 +506,37 @@ def test_build_year_on_hand_built_inputs_gives_deprivations_and_disagreements(tm
     write_partition(ChunkedRows(deprivation.mart, deprivation.source, deprivation.make_rows), two)
     assert one.read_bytes() == two.read_bytes()
     assert pl.read_parquet(one).equals(whole)
+
+
+def test_a_local_standard_adds_its_rows_beside_the_national_figures_and_changes_none(home, built, tmp_path,
+                                                                                     monkeypatch):
+    district, province, communes = home["district"], home["province"], home["communes"]
+    folder = tmp_path / "local"
+    folder.mkdir()
+    line = {"status": "CONFIRMED", "confirmed": True}
+    (folder / "test_local.json").write_text(json.dumps({
+        "id": "test_local", "title": "test", "province_code": province, "based_on": "nd07_2021",
+        "legal_citation": {"document": "test", **line}, "applies_from_year": 2024, "applies_to_year": 2024,
+        # the lists' non-poor households earn 5,000,000: a line above that makes every listed household poor
+        # or near-poor under the local standard
+        "income_line": {"rural": {"value": 5_000_000, **line}, "urban": {"value": 5_000_000, **line}}}),
+        encoding="utf-8")
+    monkeypatch.setenv("LNOB_LOCAL_STANDARDS_DIR", str(folder))
+    from schemas import standards
+    standards._local_documents.cache_clear()
+    try:
+        result = build_marts(home["settings"])
+    finally:
+        standards._local_documents.cache_clear()
+    local = read_mart(result.path, "poverty_local_standard")
+    listed = sum(i + 2 for i in range(len(communes)))
+    district_row = local.filter(pl.col("level") == "district", pl.col("unit_code") == district,
+                                pl.col("ethnic_group") == "ALL", pl.col("area") == "all").row(0, named=True)
+    assert district_row["households_poor_or_near_poor"] == listed
+    assert district_row["standard_scope"] == "local" and district_row["year"] == 2024
+    assert district_row["poor_rate_national_standard"] is not None
+    assert set(local["level"]) <= {"commune", "district", "province"}
+    assert (local["province_code"] == province).all()
+    # the national marts are exactly those of the build without the local standard
+    for name in ("poverty_by_ethnicity", "poverty_by_area"):
+        assert read_mart(result.path, name).equals(read_mart(built["result"].path, name))
