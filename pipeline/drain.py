@@ -10,6 +10,8 @@ renewed from here while it runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pipeline import claims
 from pipeline.validation_workers import WorkerPool
 from store.registry import Registry
@@ -17,9 +19,10 @@ from store.settings import Settings
 
 
 def drain_pending(settings: Settings, batch_size: int = 50, *, registry: Registry | None = None,
-                  pool: WorkerPool | None = None) -> list[dict]:
+                  pool: WorkerPool | None = None,
+                  on_batch: Callable[[list[dict]], None] | None = None) -> list[dict]:
     """Validate every submission waiting for a verdict, `batch_size` at a time; a pool is started and
-    stopped here when none is given."""
+    stopped here when none is given. `on_batch` hears each batch's verdicts as they come (progress)."""
     registry = registry or Registry(settings.database_url)
     worker = claims.worker_name()
     claims.end_orphaned_claims(registry)
@@ -29,7 +32,10 @@ def drain_pending(settings: Settings, batch_size: int = 50, *, registry: Registr
     try:
         while batch := registry.claim_pending(batch_size, worker):
             with claims.holding(registry, worker, [record.submission_id for record in batch]):
-                verdicts += pool.validate(batch, settings, registry)
+                done = pool.validate(batch, settings, registry)
+            verdicts += done
+            if on_batch is not None:
+                on_batch(done)
     finally:
         if own_pool:
             pool.close()
