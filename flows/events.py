@@ -15,6 +15,10 @@ SUBMISSION_RECEIVED = "lnob.submission.received"
 SUBMISSION_ACCEPTED = "lnob.submission.accepted"
 SUBMISSION_REJECTED = "lnob.submission.rejected"
 MARTS_PUBLISHED = "lnob.marts.published"
+APPROVAL_APPROVED = "lnob.approval.approved"
+APPROVAL_RETURNED = "lnob.approval.returned"
+APPROVAL_REOPENED = "lnob.approval.reopened"
+APPROVAL_EVENTS = {"approved": APPROVAL_APPROVED, "returned": APPROVAL_RETURNED, "reopened": APPROVAL_REOPENED}
 
 
 def submission_resource(submission_id: str, level: str, unit_code: str, year: int) -> dict[str, str]:
@@ -22,6 +26,17 @@ def submission_resource(submission_id: str, level: str, unit_code: str, year: in
         "prefect.resource.id": f"lnob.submission.{submission_id}",
         "prefect.resource.name": f"{level} {unit_code} {year}",
         "lnob.submission_id": submission_id,
+        "lnob.level": level,
+        "lnob.unit_code": unit_code,
+        "lnob.year": str(year),
+    }
+
+
+def approval_resource(level: str, unit_code: str, year: int) -> dict[str, str]:
+    """An approval event is about one unit-year."""
+    return {
+        "prefect.resource.id": f"lnob.unit-year.{level}.{unit_code}.{year}",
+        "prefect.resource.name": f"{level} {unit_code} {year}",
         "lnob.level": level,
         "lnob.unit_code": unit_code,
         "lnob.year": str(year),

@@ -13,7 +13,8 @@ import sys
 
 # Order here is the order `lnob --help` lists them in.
 COMMANDS: tuple[str, ...] = (
-    "submit", "status", "build", "publish", "marts", "release", "explain", "lists", "generate", "template",
+    "submit", "status", "approve", "return", "reopen", "approvals", "build", "publish", "marts", "release",
+    "explain", "lists", "generate", "template",
     "report", "serve", "worker", "tokens", "export", "reference", "landing", "demo",
 )
 

@@ -23,6 +23,7 @@ examples:
   lnob build                         # every year with accepted submissions
   lnob build --year 2024             # rebuild 2024, keep the other years as they are
   lnob build --absolute-tolerance 5 --relative-tolerance 0.01
+  lnob build --official              # approved (locked) data only; manifest "official": true
 """
 
 
@@ -36,6 +37,8 @@ def register(subparsers) -> None:
                              "(default from schemas/marts.py)")
     parser.add_argument("--relative-tolerance", type=float, default=None, metavar="SHARE",
                         help="reconciliation: … and larger than this share of the detailed value, e.g. 0.01")
+    parser.add_argument("--official", action="store_true",
+                        help="use approved (locked) data only; every unit not approved counts as not reported")
     parser.add_argument("--quiet", action="store_true", help="print only the published version")
 
 
@@ -49,7 +52,8 @@ def run(args) -> int:
         relative=defaults.relative if args.relative_tolerance is None else args.relative_tolerance)
     progress = None if args.quiet else (lambda line: print(line, flush=True))
     try:
-        result = build_marts(load_settings(), year=args.year, tolerance=tolerance, progress=progress)
+        result = build_marts(load_settings(), year=args.year, tolerance=tolerance, progress=progress,
+                             official=args.official)
     except BuildError as error:
         print(f"lnob build: {error}", file=sys.stderr)
         return 1
