@@ -43,6 +43,12 @@ def approval_resource(level: str, unit_code: str, year: int) -> dict[str, str]:
     }
 
 
+def approval_event(record: Any) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The event that announces one approval change (a registry ApprovalRecord)."""
+    return (APPROVAL_EVENTS[record.state], approval_resource(record.level, record.unit_code, record.year),
+            {"by": record.by, "at": record.at.isoformat(), "reason": record.reason})
+
+
 def marts_resource(version: str) -> dict[str, str]:
     return {"prefect.resource.id": f"lnob.marts.{version}", "lnob.version": version}
 

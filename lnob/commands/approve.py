@@ -50,11 +50,10 @@ def announce(records) -> None:
     if not os.environ.get("PREFECT_API_URL"):
         return
     try:
-        from flows.events import APPROVAL_EVENTS, approval_resource, emit_and_wait
+        from flows.events import approval_event, emit_and_wait
 
         for record in records:
-            emit_and_wait(APPROVAL_EVENTS[record.state], approval_resource(record.level, record.unit_code, record.year),
-                          {"by": record.by, "at": record.at.isoformat(), "reason": record.reason})
+            emit_and_wait(*approval_event(record))
     except Exception as error:  # noqa: BLE001 - the approval is recorded; a lost event must not undo it
         print(f"lnob: recorded, but the approval event was not sent: {error}", file=sys.stderr)
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -120,6 +120,7 @@ def _refusal_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {400: "Malformed multipart body", 401: "No valid token (missing, unknown, revoked or expired)",
                  403: "The unit is outside the token's reach", 404: "Not found",
                  413: "The upload is larger than the limit", 415: "Not multipart, or the file is not CSV/XLSX/XLS",
+                 409: "Not possible in the unit-year's approval state (e.g. units beneath not approved)",
                  422: "A field is missing or invalid"}
     return {code: {"description": described[code], "content": {"application/json": {"schema": REFUSAL_SCHEMA}}}
             for code in codes}
@@ -524,6 +525,60 @@ def create_app(settings=None, *, ingest_threads: int = DEFAULT_INGEST_THREADS, w
         visible = await run_in_threadpool(
             lambda: [r for r in records if auth.reaches(caller, r.level, r.unit_code, r.year)])
         return [record_view(record) for record in visible]
+
+    @app.post("/api/approvals/{action}", tags=["approvals"], summary="Approve, return or reopen one unit-year",
+              responses={200: {"description": "The approval states changed"},
+                         **_refusal_responses(401, 403, 404, 409, 422)})
+    async def act_on_approval(
+        request: Request, credentials: Credentials,
+        action: Annotated[str, PathParam(pattern="^(approve|return|reopen)$")],
+        unit: Annotated[str, Body(pattern=UNIT_CODE_PATTERN)],
+        year: Annotated[int, Body(ge=YEAR_RANGE[0], le=YEAR_RANGE[1])],
+        reason: Annotated[str | None, Body(max_length=2000)] = None,
+        by: Annotated[str | None, Body(max_length=200)] = None,
+    ) -> list[dict[str, Any]]:
+        """A district token approves, returns or reopens its communes; a province token its districts (its
+        communes after the 2025 reform) and reopens anything beneath it; the operator token anything."""
+        from pipeline import approval
+
+        caller = await read_caller(request, credentials, f"approval.{action}")
+        level = {2: "province", 3: "district", 5: "commune"}[len(unit)]
+        actor = approval.Actor(caller.level, None if caller.level == "operator" else caller.unit_code,
+                               by or caller.label)
+        try:
+            if action == "approve":
+                records = [await run_in_threadpool(approval.approve, door.registry, level, unit, year, actor=actor)]
+            elif action == "return":
+                records = [await run_in_threadpool(lambda: approval.return_for_correction(
+                    door.registry, level, unit, year, actor=actor, reason=reason or ""))]
+            else:
+                records = await run_in_threadpool(lambda: approval.reopen(
+                    door.registry, level, unit, year, actor=actor, reason=reason or "", token_id=caller.token_id))
+        except approval.NotAllowed as error:
+            await door.audit(request, action=f"approval.{action}", result="refused_403", caller=caller,
+                             unit_code=unit, detail=str(error))
+            vi, _, en = str(error).partition(" / ")
+            raise Refusal(403, "forbidden", vi, en) from None
+        except approval.UnknownUnit as error:
+            vi, _, en = str(error).partition(" / ")
+            raise Refusal(404, "not_found", vi, en) from None
+        except approval.ApprovalConflict as error:
+            vi, _, en = str(error).partition(" / ")
+            raise Refusal(409, "approval_conflict", vi, en) from None
+        except ValueError as error:
+            raise Refusal(422, "invalid_field", "Cần ghi lý do.", str(error)) from None
+        await door.audit(request, action=f"approval.{action}", result=records[0].state, caller=caller,
+                         unit_code=unit, target=f"{level} {unit} {year}")
+        if door.orchestrated:       # a Prefect server is configured
+            try:
+                from flows.events import approval_event, emit_and_wait
+
+                for record in records:
+                    await run_in_threadpool(emit_and_wait, *approval_event(record))
+            except Exception:  # the approval is recorded; a lost event must not undo it
+                log.exception("approval recorded, but its event was not sent")
+        return [{"level": r.level, "unit_code": r.unit_code, "year": r.year, "state": r.state, "by": r.by,
+                 "at": r.at.isoformat(), "reason": r.reason} for r in records]
 
     @app.get("/api/marts/current", tags=["marts"], summary="The manifest of the live mart version",
              responses={200: {"description": "manifest.json of marts/current"}, **_refusal_responses(401, 404)})
