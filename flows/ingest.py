@@ -3,6 +3,10 @@
 One run drains every pending submission in batches (one task per batch), so a burst of thousands
 of files costs a few runs, not thousands of process starts. The submission that triggered the run
 is simply one of the pending ones.
+
+With warm workers running (`lnob worker`, flows/validation_task.py) this is their safety net: the
+deployment's proactive trigger (prefect.yaml) starts a run only for a submission that got no verdict
+event within 30 s, and a submission a worker holds is left to it by the registry's claim.
 """
 
 from __future__ import annotations
