@@ -13,12 +13,14 @@ from pathlib import Path
 import polars as pl
 
 from synthetic.demo_season import (
+    REVIEWED_ONLY_DISTRICT,
     YEARS,
     Say,
     attributes_file,
     broken_copy,
     deliberately_broken,
     generate_season,
+    reviewed_only,
 )
 
 BATCH = 200
@@ -38,6 +40,15 @@ class DemoResult:
     seconds: float = 0.0
 
 
+def _reviewed_only_communes() -> dict[int, set[str]]:
+    """Per demo year, the communes of REVIEWED_ONLY_DISTRICT."""
+    from schemas.geography import hierarchy_at, review_date
+
+    return {year: set(hierarchy_at(review_date(year)).filter(
+        pl.col("district_code") == REVIEWED_ONLY_DISTRICT)["commune_code"].drop_nulls().to_list())
+        for year in YEARS}
+
+
 def run_demo(settings, data_dir: Path, say: Say = print) -> DemoResult:
     """Generate, submit (good and broken files), validate in batches, build, evaluate, publish, report."""
     from documents.national_report import write_report
@@ -54,12 +65,26 @@ def run_demo(settings, data_dir: Path, say: Say = print) -> DemoResult:
 
     say(f"submitting {len(files)} files (kept in landing/, recorded, validated in batches of {BATCH}) …")
     verdicts: dict[str, dict] = {}
+    reviewed_communes = _reviewed_only_communes()
+    listed = resident = 0
     for root, generated in files:
-        # The generated lists hold every resident household of their commune: declared complete.
+        if generated.kind == "household" and generated.unit in reviewed_communes.get(generated.year, ()):
+            # This commune lists only the households it reviewed; its resident totals come in its own summary.
+            reviewed_list, totals = reviewed_only(root / generated.path, data_dir / "reviewed" / str(generated.year))
+            listed += pl.read_csv(reviewed_list, infer_schema=False).height
+            resident += generated.rows
+            for path, kind in ((reviewed_list, "household"), (totals, "area_summary")):
+                verdict = submit(settings, path, level="commune", unit_code=generated.unit, year=generated.year,
+                                 kind=kind, submitter="lnob demo", registry=registry, validate=False)
+                verdicts[verdict["submission_id"]] = verdict
+            continue
+        # The other generated lists hold every resident household of their commune: declared complete.
         verdict = submit(settings, root / generated.path, level=generated.level, unit_code=generated.unit,
                          year=generated.year, kind=generated.kind, submitter="lnob demo", registry=registry,
                          validate=False, lists_every_household=generated.kind == "household")
         verdicts[verdict["submission_id"]] = verdict
+    say(f"  district {REVIEWED_ONLY_DISTRICT}'s communes sent reviewed-only lists: {listed:,} households listed, "
+        f"rates over their {resident:,} resident households (from the communes' own summaries)")
     for year in YEARS:
         attributes, _ = attributes_file(data_dir, year)
         table = pl.read_csv(attributes, schema_overrides={"unit_code": pl.String})
@@ -83,7 +108,8 @@ def run_demo(settings, data_dir: Path, say: Say = print) -> DemoResult:
     # The largest commune list: the broken copy edits its 3rd, 5th and 7th rows, and at the demo's scale a
     # small commune has fewer.
     commune_root, commune = max(((root, f) for root, f in files
-                                 if f.level == "commune" and f.year == last and f.format == "csv"),
+                                 if f.level == "commune" and f.year == last and f.format == "csv"
+                                 and f.unit not in reviewed_communes.get(last, ())),
                                 key=lambda pair: pair[1].rows)
     commune_file = commune_root / commune.path
     district_file = next(root / f.path for root, f in files if f.level == "district" and f.year == last)

@@ -3,7 +3,9 @@
 Hà Giang (02) sends its full household lists (every commune), its districts and the province their
 summaries; every other province sends only its province summary. So the national and regional
 figures exist, and every row says where its numbers came from (`source_level`) and how complete they
-are. Every province is generated at the same SCALE, calibrated to the published results of its year
+are. The communes of one district (REVIEWED_ONLY_DISTRICT) send what the review really surveys: the
+households on the lists and applicants only, with the commune's resident totals in its own summary, so
+rates stay over every resident household. Every province is generated at the same SCALE, calibrated to the published results of its year
 (synthetic/calibration.py), so the national and regional rates read like the ministry's: at 2 % of the
 real household count (about 540,000 households a year) each region's rates sit within a few tenths of a
 point of their targets and a year takes seconds to generate. A few files are broken on purpose to show
@@ -23,6 +25,8 @@ DETAIL_PROVINCE = "02"          # Hà Giang: mountainous, mostly minority, seven
 YEARS = (2023, 2024)
 SCALE = 0.02                    # share of every province's real household count generated
 SEED = 7
+REVIEWED_ONLY_DISTRICT = "026"  # Đồng Văn (Hà Giang): its communes send reviewed-only lists
+APPLICANT_SHARE = 0.03          # households above the lines that asked to be reviewed
 
 Say = Callable[[str], None]
 
@@ -107,3 +111,26 @@ def deliberately_broken(data_dir: Path, commune_file: Path, district_file: Path)
         {"what": "a district submission after districts were abolished (2025-07-01)", "path": district_file,
          "level": "district", "unit": district, "year": 2025},
     ]
+
+
+def reviewed_only(full_list: Path, out_dir: Path, *, seed: int = SEED) -> tuple[Path, Path]:
+    """A commune's complete household list → what a commune that lists only its reviewed households sends:
+    the list of poor and near-poor households plus a few applicants (by its own classification), and its own
+    area_summary with the resident totals by area (every other count left empty). Returns (list, summary)."""
+    households = pl.read_csv(full_list, infer_schema=False)
+    commune = full_list.stem
+    applicant = (pl.col("household_id").hash(seed) % 10_000) < int(APPLICANT_SHARE * 10_000)
+    reviewed = households.filter(pl.col("reported_classification").is_in(["poor", "near_poor"]) | applicant)
+    by_area = households.group_by("area").agg(pl.len().alias("households_total"))
+    totals = pl.concat([by_area, pl.DataFrame({"area": ["all"], "households_total": [households.height]},
+                                              schema=by_area.schema)]).sort("area")
+    summary = totals.select(pl.lit(commune).alias("unit_code"), pl.lit(None, dtype=pl.String).alias("village"),
+                            pl.lit("ALL").alias("ethnic_group"), "area",
+                            pl.col("households_total").cast(pl.Int64))
+    list_path = out_dir / "commune" / f"{commune}.csv"
+    summary_path = out_dir / "commune-totals" / f"{commune}.csv"
+    for path in (list_path, summary_path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    reviewed.write_csv(list_path)
+    summary.write_csv(summary_path)
+    return list_path, summary_path
