@@ -51,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-ingest", action="store_true", help="measure the build only")
     parser.add_argument("--skip-prefect", action="store_true",
                         help="measure ingest in-process only, without starting a Prefect server and worker")
+    parser.add_argument("--http-clients", type=int, default=20,
+                        help="concurrent HTTP clients uploading the batch's files to `lnob serve` (default 20)")
     parser.add_argument("--prefect-batch-size", type=int, default=200,
                         help="files per validation task in the Prefect run (the deployment's batch_size)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
@@ -122,6 +124,14 @@ def measure_ingest(args: argparse.Namespace, work: Path) -> dict:
             "batch_files": len(batch)}
     result = run_child("bench.ingest", spec)
     result["cli_one_file"] = ingest.cli_submit_seconds(singles[-1], work / "ingest-cli-home")
+    say(f"ingest over HTTP: {args.http_clients} clients uploading {len(batch)} commune files to `lnob serve` …")
+    result["http"] = http = ingest.http_throughput([singles[0], *batch], work / "ingest-http-home",
+                                                   clients=args.http_clients)
+    http["batch_files_per_s"] = result["batch"]["files_per_s"]
+    http["ratio_to_batch"] = (http["verdicts_per_s"] / http["batch_files_per_s"]
+                              if http["verdicts_per_s"] and http["batch_files_per_s"] else None)
+    say(f"  {http['verdicts_per_s']:.1f} verdicts/s (p50 {http['p50_s']:.2f} s, p95 {http['p95_s']:.2f} s), "
+        f"{http['ratio_to_batch'] or float('nan'):.2f} of the batch path's files/s")
     result["import_s"] = {module: ingest.import_seconds(module)
                           for module in ("great_expectations", "prefect", "pipeline.ingest", "lnob.cli")}
     one, batched = result["one_file"], result["batch"]

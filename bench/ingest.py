@@ -196,6 +196,86 @@ def cli_submit_seconds(file: dict, home: Path) -> dict:
     return {"wall_s": seconds, "exit_code": completed.returncode, "status": status}
 
 
+def http_throughput(files: list[dict], home: Path, *, clients: int = 20, validation_workers: int = 2) -> dict:
+    """`clients` HTTP clients uploading commune files at once to a real `lnob serve` on loopback, each sending
+    its next file as soon as it has the last one's verdict: verdicts per second and the seconds from upload
+    to verdict (p50, p95). The server starts first and its validation workers warm before the clock runs
+    (one upload answered), as a running server's would be."""
+    import concurrent.futures
+    import threading
+
+    import httpx
+
+    from flows.local_stack import free_loopback_port, stop_process_group
+    from lnob.http.auth import issue_token
+    from store.registry import Registry
+    from store.settings import load_settings
+
+    port = free_loopback_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "LNOB_"))}
+    environment.update(LNOB_HOME=str(home), PYTHONUNBUFFERED="1")
+    token = issue_token(Registry(load_settings(home).database_url), "operator", None, note="bench")[1]
+    log_path = home / "serve.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "lnob", "serve", "--host", "127.0.0.1", "--port",
+                                   str(port), "--log-level", "warning", "--validation-workers",
+                                   str(validation_workers)], env=environment, stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def upload(file: dict) -> tuple[float, int, str | None]:
+        content = Path(file["path"]).read_bytes()
+        begun = time.perf_counter()
+        response = httpx.post(f"{base}/api/submissions", headers={"Authorization": f"Bearer {token}"},
+                              files={"file": (Path(file["path"]).name, content, "text/csv")},
+                              data={"level": "commune", "unit": file["unit_code"], "year": str(INGEST_YEAR),
+                                    "kind": "household"}, timeout=900)
+        status = response.json().get("status") if response.headers.get("content-type", "").startswith(
+            "application/json") else None
+        return time.perf_counter() - begun, response.status_code, status
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"lnob serve did not start: {log_path.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        warm_s, _code, _status = upload(files[0])
+        queue = list(files[1:])
+        lock = threading.Lock()
+
+        def client() -> list[tuple[float, int, str | None]]:
+            done = []
+            while True:
+                with lock:
+                    if not queue:
+                        return done
+                    file = queue.pop(0)
+                done.append(upload(file))
+
+        begun = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as pool:
+            outcomes = [o for part in pool.map(lambda _i: client(), range(clients)) for o in part]
+        wall_s = time.perf_counter() - begun
+    finally:
+        stop_process_group(server)
+    latencies = sorted(seconds for seconds, _code, _status in outcomes)
+    statuses: dict[str, int] = {}
+    for _seconds, code, status in outcomes:
+        key = f"{code} {status}"
+        statuses[key] = statuses.get(key, 0) + 1
+    return {"clients": clients, "validation_workers": validation_workers, "files": len(outcomes),
+            "wall_s": wall_s, "verdicts_per_s": len(outcomes) / wall_s if wall_s else None,
+            "p50_s": statistics.median(latencies) if latencies else None,
+            "p95_s": latencies[max(0, round(0.95 * len(latencies)) - 1)] if latencies else None,
+            "first_upload_s": warm_s, "statuses": statuses}
+
+
 def import_seconds(module: str) -> float:
     """Time to import `module` in a fresh interpreter."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"

@@ -54,6 +54,10 @@ def summarise(run: dict) -> dict:
         "results_equal": all(layout["results_equal"] for layout in layouts.values()),
         "ingest_one_file_s": ingest["one_file"]["total_s"] if ingest else None,
         "batch_files_per_s": ingest["batch"]["files_per_s"] if ingest else None,
+        "http_verdicts_per_s": ingest["http"]["verdicts_per_s"] if ingest and ingest.get("http") else None,
+        "http_p50_s": ingest["http"]["p50_s"] if ingest and ingest.get("http") else None,
+        "http_p95_s": ingest["http"]["p95_s"] if ingest and ingest.get("http") else None,
+        "http_ratio_to_batch": ingest["http"]["ratio_to_batch"] if ingest and ingest.get("http") else None,
         "prefect_one_file_s": ingest["prefect"]["one_file"]["wall_s"] if ingest and ingest.get("prefect") else None,
         "prefect_batch_files_per_s": (ingest["prefect"]["batch"]["files_per_s"]
                                       if ingest and ingest.get("prefect") else None),
@@ -140,6 +144,16 @@ def markdown(latest: dict) -> str:
             f"{_f(batch['register_s'])} s) |"),
             "",
         ]
+        http = ingest.get("http")
+        if http:
+            lines += [
+                (f"**Ingest over HTTP**: {http['clients']} clients uploading {http['files']} of these files at once "
+                 f"to a real `lnob serve` on loopback ({http['validation_workers']} validation workers, uploads "
+                 f"validated together in batches): **{_f(http['verdicts_per_s'], 1)} verdicts/s**, upload → verdict "
+                 f"p50 {_f(http['p50_s'])} s, p95 {_f(http['p95_s'])} s; "
+                 f"{_f(http['ratio_to_batch'])} of the batch path's files/s above."),
+                "",
+            ]
         if ingest.get("prefect"):
             lines += _prefect_lines(ingest["prefect"], batch)
     lines += ["**Targets**", "", "| target | measured | met |", "|---|---:|---|"]

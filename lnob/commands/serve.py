@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 DESCRIPTION = """\
 Start lnob's HTTP front door: the submission API with its OpenAPI description (/docs, /openapi.json)
@@ -34,8 +35,11 @@ def register(subparsers) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     parser.add_argument("--ingest-threads", type=int, default=4, metavar="N",
                         help="uploads registered at the same time (default 4); more wait their turn")
-    parser.add_argument("--validation-workers", type=int, default=2, metavar="N",
-                        help="validation processes, each taking one batch of uploads at a time (default 2)")
+    # One worker per two cores: a worker's batch keeps a core busy beside Great Expectations' own, and the
+    # server registers uploads meanwhile (on 2 cores, 1 worker gave 5.4 verdicts/s to 20 clients, 2 gave 3.1).
+    parser.add_argument("--validation-workers", type=int, default=max(1, (os.cpu_count() or 2) // 2), metavar="N",
+                        help="validation processes, each taking one batch of uploads at a time "
+                             "(default: one per two cores)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"),
                         help="server log detail (default info)")
 
