@@ -1,6 +1,11 @@
 """Where lnob keeps things and how much of a submitted file it will read, from the environment once per call.
 
-LNOB_HOME              root of the zones (default ./.lnob)
+LNOB_HOME              root of the zones (default ./.lnob): a folder, or an S3-compatible object store
+                       `s3://bucket/prefix` (credentials and endpoint the usual AWS way: AWS_ACCESS_KEY_ID,
+                       AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL; the registry must then be
+                       PostgreSQL, LNOB_DATABASE_URL, since every machine shares it)
+LNOB_WORK_DIR          with an object store: this machine's own working folder (default ./.lnob), which holds
+                       versions being built, copies of what it read from the store, and the front door's spool
 LNOB_DATABASE_URL      the registry (default: a SQLite file under LNOB_HOME)
 LNOB_MAX_UPLOAD_MIB    largest submission accepted, in MiB (default 100)
 LNOB_LANDING_KEY       32-byte key (base64 or 64 hex digits) that encrypts each newly landed file (AES-GCM);
@@ -29,6 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
+S3_SCHEME = "s3://"
+
+
+class SettingsError(ValueError):
+    """The environment names a combination lnob cannot run with; the message is for the operator."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,12 @@ class Settings:
     trust_forwarded_proto: bool = False
     landing_key: bytes | None = field(default=None, repr=False)
     id_hash_key: bytes | None = field(default=None, repr=False)
+    # s3://bucket/prefix when the zones live on object storage; `home` is then this machine's working folder.
+    store_url: str | None = None
+
+    @property
+    def remote(self) -> bool:
+        return self.store_url is not None
 
     @property
     def landing(self) -> Path:
@@ -108,15 +124,24 @@ def landing_key(text: str | None) -> bytes | None:
 
 
 def load_settings(home: str | os.PathLike | None = None) -> Settings:
-    root = Path(home or os.environ.get("LNOB_HOME") or ".lnob").absolute()
+    where = str(home or os.environ.get("LNOB_HOME") or ".lnob")
+    store_url = where.rstrip("/") if where.startswith(S3_SCHEME) else None
+    root = Path((os.environ.get("LNOB_WORK_DIR") or ".lnob") if store_url else where).absolute()
     url = os.environ.get("LNOB_DATABASE_URL") or f"sqlite:///{root / 'registry.db'}"
+    if store_url and not url.startswith("postgresql"):
+        raise SettingsError(
+            f"LNOB_HOME={store_url}: kho đối tượng dùng chung cho nhiều máy nên sổ đăng ký cũng phải dùng chung — "
+            "đặt LNOB_DATABASE_URL=postgresql+psycopg://… (SQLite chỉ nằm trên một máy) / with the zones on "
+            "object storage every machine must share the registry: set LNOB_DATABASE_URL to a PostgreSQL "
+            "address (postgresql+psycopg://…); a SQLite file lives on one machine only")
     max_mib = float(os.environ.get("LNOB_MAX_UPLOAD_MIB", "100"))
     shared = os.environ.get("LNOB_SHARED_FILES", "").strip().lower() in ("1", "true", "yes")
     id_hash_key = os.environ.get("LNOB_ID_HASH_KEY", "").strip().encode() or None
     return Settings(home=root, database_url=url, max_upload_bytes=int(max_mib * 1024 * 1024),
                     limits=reading_limits(), shared_files=shared,
                     trust_forwarded_proto=os.environ.get("LNOB_TRUST_FORWARDED_PROTO", "").strip() in ("1", "true"),
-                    landing_key=landing_key(os.environ.get("LNOB_LANDING_KEY")), id_hash_key=id_hash_key)
+                    landing_key=landing_key(os.environ.get("LNOB_LANDING_KEY")), id_hash_key=id_hash_key,
+                    store_url=store_url)
 
 
 def keep_files_private(settings: Settings) -> None:

@@ -14,6 +14,12 @@ Raw files hold personal data (names, national ID numbers, phone numbers of house
 - Every read of a raw file goes through `read_landed`; a read for a person (the submitting unit over
   HTTP, an operator) goes through `read_landed_for_person`, which records who read what in the registry's
   audit table first. lnob's own re-validation is logged, not audited per read.
+
+With LNOB_HOME on object storage (s3://bucket/prefix) the same keys live in the store and the machine's
+working folder (settings.home) mirrors them: landing is written once with the store's conditional put
+(If-None-Match: *), so two machines landing the same bytes write them once; staging files and reports are
+written locally as for a folder, then `share` puts them in the store, and the registry names a staged file
+by its store address, which `staged_file` turns back into a local copy on whichever machine reads it.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from store.objects import S3Zone, Zone
 from store.settings import Settings
 
 CHUNK_BYTES = 1024 * 1024
@@ -55,6 +62,56 @@ class LandedFile:
     path: Path
     byte_size: int
     already_present: bool
+
+
+_zones: dict[str, Zone] = {}
+
+
+def store_zone(settings: Settings) -> Zone:
+    """The object store of a remote LNOB_HOME (one client per address and process)."""
+    if settings.store_url is None:
+        raise ValueError("LNOB_HOME is a local folder; there is no object store")
+    if settings.store_url not in _zones:
+        _zones[settings.store_url] = S3Zone(settings.store_url)
+    return _zones[settings.store_url]
+
+
+def key_of(settings: Settings, path: Path) -> str:
+    """The store key of a path in the working folder (the zones keep one layout in both)."""
+    return Path(path).absolute().relative_to(settings.home).as_posix()
+
+
+def share(settings: Settings, paths: Iterable[Path]) -> None:
+    """Put finished files of the working folder (staging Parquet, reports) in the object store, under the
+    same keys; nothing to do when LNOB_HOME is a folder."""
+    if settings.store_url is None:
+        return
+    zone = store_zone(settings)
+    for path in paths:
+        zone.upload(Path(path), key_of(settings, path))
+
+
+def staged_name(settings: Settings, path: Path) -> str:
+    """How the registry names a staged file: its path, or with an object store its address there (a path
+    on one machine's disk means nothing to the others)."""
+    return zone_url(settings, key_of(settings, path)) if settings.store_url else str(path)
+
+
+def zone_url(settings: Settings, key: str) -> str:
+    return f"{settings.store_url}/{key}"
+
+
+def staged_file(settings: Settings, recorded: str | os.PathLike) -> Path:
+    """A staged file as the registry names it, as a local path: itself, or the working folder's copy of
+    the store's object (fetched once: a staging file is never rewritten under its name)."""
+    recorded = str(recorded)
+    if settings.store_url is None or not recorded.startswith(settings.store_url + "/"):
+        return Path(recorded)
+    key = recorded[len(settings.store_url) + 1:]
+    local = settings.home / key
+    if not local.is_file():
+        store_zone(settings).download(key, local)
+    return local
 
 
 def landing_path(settings: Settings, content_hash: str) -> Path:
@@ -188,7 +245,10 @@ def is_sealed(path: Path) -> bool:
 def read_landed(settings: Settings, content_hash: str) -> bytes:
     """The submitted bytes of a landed file, decrypted if it was stored encrypted and checked against
     their hash. For lnob's own reading (validation); a person's read goes through `read_landed_for_person`."""
-    stored = landing_path(settings, content_hash).read_bytes()
+    if settings.store_url is not None:
+        stored = store_zone(settings).read_bytes(key_of(settings, landing_path(settings, content_hash)))
+    else:
+        stored = landing_path(settings, content_hash).read_bytes()
     data = _open_sealed(settings.landing_key, stored, content_hash) if stored.startswith(SEALED_MAGIC) else stored
     if hashlib.sha256(data).hexdigest() != content_hash:
         raise RuntimeError(f"landed file {content_hash} no longer holds the bytes it was named after")
@@ -214,6 +274,11 @@ def read_landed_for_person(settings: Settings, registry, content_hash: str, *, r
 
 def unencrypted_landed(settings: Settings) -> list[Path]:
     """Landed files stored as submitted (landed before LNOB_LANDING_KEY was set, or without it)."""
+    if settings.store_url is not None:
+        zone = store_zone(settings)
+        return [settings.home / key for key in zone.list("landing")
+                if _SHA256.fullmatch(key.rsplit("/", 1)[-1])
+                and zone.read_bytes(key)[:len(SEALED_MAGIC)] != SEALED_MAGIC]
     if not settings.landing.is_dir():
         return []
     return sorted(p for p in settings.landing.glob("??/*") if _SHA256.fullmatch(p.name) and not is_sealed(p))
@@ -226,6 +291,10 @@ def id_hash_key(settings: Settings) -> bytes:
     if settings.id_hash_key:
         return settings.id_hash_key
     path = settings.keys / ID_HASH_KEY_FILE
+    if settings.store_url is not None:
+        zone, key = store_zone(settings), key_of(settings, path)
+        zone.write_once(key, secrets.token_hex(32).encode())   # the first machine's key wins
+        return zone.read_bytes(key).strip()
     if not path.exists():
         settings.keys.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = temporary_beside(path)
@@ -253,6 +322,8 @@ def land(settings: Settings, source: bytes | os.PathLike | str) -> LandedFile:
         source = Path(source)
     content_hash, byte_size = sha256_of(source)
     path = landing_path(settings, content_hash)
+    if settings.store_url is not None:
+        return _land_in_store(settings, source, content_hash, byte_size, path)
     if path.exists():
         return LandedFile(content_hash, path, byte_size, already_present=True)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -284,3 +355,17 @@ def land(settings: Settings, source: bytes | os.PathLike | str) -> LandedFile:
     if not already_present:
         fsync_path(path.parent)
     return LandedFile(content_hash, path, byte_size, already_present)
+
+
+def _land_in_store(settings: Settings, source: bytes | Path, content_hash: str, byte_size: int,
+                   path: Path) -> LandedFile:
+    """`land` on object storage: the store's conditional put keeps the first copy and refuses the others."""
+    zone, key = store_zone(settings), key_of(settings, path)
+    if zone.exists(key):
+        return LandedFile(content_hash, path, byte_size, already_present=True)
+    plain = source if isinstance(source, bytes) else source.read_bytes()
+    if hashlib.sha256(plain).hexdigest() != content_hash:
+        raise RuntimeError(f"{source} changed while it was being landed; submit it again")
+    stored = _seal(settings.landing_key, plain, content_hash) if settings.landing_key is not None else plain
+    written = zone.write_once(key, stored)
+    return LandedFile(content_hash, path, byte_size, already_present=not written)
