@@ -144,7 +144,7 @@ def main(argv: list[str]) -> int:
         one = next(run for run in result["runs"] if run["workers"] == 1)
         latest.update(event_verdict_p50_s=one["verdict_p50_s"], event_verdict_p95_s=one["verdict_p95_s"],
                       event_verdict_max_s=one["verdict_max_s"], workers=result["runs"])
-        latest_path.write_text(json.dumps(latest, indent=2, default=str) + "\n", encoding="utf-8")
+        latest_path.write_text(json.dumps(latest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     print(text)
     return 0
 
