@@ -54,6 +54,7 @@ from schemas.standards import load_standard, local_standards_for, standard_for_y
 from store import publish as publishing
 from store.mart_files import MANIFEST, partition_path, read_mart
 from store.registry import Registry
+from store.zones import with_local_staging
 from transforms.approval import APPROVED_SCHEMA, figures_status
 from transforms.classify import (
     classify_households,
@@ -367,7 +368,7 @@ def _build_marts(settings, year: int | None = None, registry=None, *, tolerance:
     tolerance = tolerance or Tolerance()
     registry = registry or Registry(settings.database_url)
     publishing.clean_abandoned(settings)
-    accepted = registry.current_accepted()
+    accepted = with_local_staging(settings, registry.current_accepted())
     years = sorted({int(s.year) for s in accepted}) if year is None else [int(year)]
     approved = _approved_unit_years(registry, years)
     if official:

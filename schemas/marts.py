@@ -29,6 +29,7 @@ import polars as pl
 
 from schemas.contracts import INDICATOR_IDS, Column
 from schemas.vocabulary import (
+    APPROVAL_STATES,
     COMPARISONS,
     ENTRY_CANDIDATE,
     EXIT_VERDICTS,
@@ -431,9 +432,80 @@ POVERTY_LOCAL_STANDARD = Mart(
            "Levels commune, district and province only: a local standard covers one province."),
 )
 
+# Which legal deadline the province's approval is held to: the provincial chairman reports the official
+# results to the ministry before 20 December (Decision 24/2021 Art. 7,
+# docs/legal-basis.md#review-scope-and-calendar). The preliminary report (before 15 November) comes from the provincial department and approves
+# nothing: submission_coverage.on_time_preliminary covers it. That the central team's approval of a province
+# marks the day the official report arrived is lnob's reading (schemas/approval_chains.json).
+APPROVAL_DEADLINE: tuple[int, int] = DEADLINE_OFFICIAL
+ON_TIME, LATE, NOT_YET = "on_time", "late", "not_yet"
+APPROVAL_TIMINGS: tuple[str, ...] = (ON_TIME, LATE, NOT_YET)
+
+
+def _approval_counts(level: str, vi: str) -> tuple[Column, ...]:
+    plural = f"{level}s"
+    return (
+        Column(f"{plural}_expected", pl.Int64, f"Số {vi} theo danh mục", f"{plural.capitalize()} expected",
+               nullable=False, minimum=0,
+               description=f"{plural.capitalize()} of the province in the administrative list valid at the review "
+                           "date (0 where the list has none, as after the 2025 reform for districts)."),
+        Column(f"{plural}_submitted", pl.Int64, f"Số {vi} đã nộp", f"{plural.capitalize()} that submitted",
+               nullable=False, minimum=0, description="With at least one submission of the year, whatever its verdict."),
+        Column(f"{plural}_accepted", pl.Int64, f"Số {vi} có số liệu được chấp nhận",
+               f"{plural.capitalize()} with accepted data", nullable=False, minimum=0,
+               description="With a current accepted submission of the year."),
+        Column(f"{plural}_approved", pl.Int64, f"Số {vi} đã phê duyệt (chốt số liệu)",
+               f"{plural.capitalize()} approved (locked)", nullable=False, minimum=0),
+        Column(f"{plural}_returned", pl.Int64, f"Số {vi} bị trả lại để sửa", f"{plural.capitalize()} returned",
+               nullable=False, minimum=0),
+        Column(f"{plural}_awaiting_approval", pl.Int64, f"Số {vi} chờ phê duyệt",
+               f"{plural.capitalize()} awaiting approval", nullable=False, minimum=0,
+               description="With accepted data, neither approved nor returned (never acted on, or reopened)."),
+    )
+
+
+APPROVAL_COVERAGE = Mart(
+    name="approval_coverage",
+    grain="one row per year × province of the administrative list valid at the review date",
+    label_vi="Tình hình phê duyệt số liệu theo tỉnh", label_en="Approval coverage by province",
+    columns=(
+        YEAR,
+        Column("province_code", pl.String, "Mã tỉnh", "Province code", nullable=False, code_width=2),
+        Column("region_key", pl.String, "Vùng", "Region key"),
+        PLACE[3],
+        *_approval_counts("commune", "xã"),
+        *_approval_counts("district", "huyện"),
+        Column("province_submitted", pl.Boolean, "Tỉnh đã nộp", "Province submitted", nullable=False,
+               description="The province itself sent a submission of the year (a summary), whatever its verdict."),
+        Column("province_accepted", pl.Boolean, "Tỉnh có số liệu được chấp nhận", "Province has accepted data",
+               nullable=False),
+        Column("province_approval_state", pl.String, "Tình trạng phê duyệt của tỉnh", "Province's approval state",
+               allowed=APPROVAL_STATES,
+               description="approved (locked), returned or reopened; null when never acted on. The central team "
+                           "approves the provinces (schemas/approval_chains.json)."),
+        Column("province_approval_by", pl.String, "Người thực hiện", "Who acted on the province's approval"),
+        Column("province_approval_at", pl.Datetime("us", "UTC"), "Thời điểm", "When the approval state was set"),
+        Column("province_approved_date_local", pl.Date, "Ngày phê duyệt (giờ Việt Nam)",
+               "Date approved (Vietnam time)", description="Null unless the province is approved now."),
+        Column("approval_deadline", pl.Date, "Hạn báo cáo chính thức (tỉnh → bộ)",
+               "Deadline of the official report (province → ministry)",
+               description="20 December of the review year: the provincial chairman reports the official results "
+                           "to the ministry before it (Decision 24/2021 Art. 7)."),
+        Column("deadline_confirmed", pl.Boolean, "Hạn đã được xác nhận", "Deadline confirmed",
+               description="False (UNCONFIRMED) for review dates after the 2025 reform: the procedure without "
+                           "districts was not found, and Decision 24/2021's calendar is carried over."),
+        Column("approval_timing", pl.String, "Phê duyệt đúng hạn", "Approval on time", allowed=APPROVAL_TIMINGS,
+               description="on_time when the province was approved before the deadline (Vietnam-time date, "
+                           "strictly before), late when on or after it, not_yet when it is not approved now."),
+    ),
+    sort_key=("year", "province_code"),
+    notes=(("Reading the central team's approval of a province as the day its official report arrived is lnob's "
+           "reading of Decision 24/2021 Art. 7, UNCONFIRMED."),),
+)
+
 MARTS: dict[str, Mart] = {m.name: m for m in (
     POVERTY_BY_AREA, POVERTY_BY_ETHNICITY, DEPRIVATION_BY_AREA, RECONCILIATION, SUBMISSION_COVERAGE,
-    CLASSIFICATION_DISAGREEMENTS, POVERTY_LOCAL_STANDARD,
+    CLASSIFICATION_DISAGREEMENTS, POVERTY_LOCAL_STANDARD, APPROVAL_COVERAGE,
 )}
 
 

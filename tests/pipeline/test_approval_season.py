@@ -50,6 +50,15 @@ def _row(settings, level: str, unit: str) -> dict:
     return rows.row(0, named=True)
 
 
+def _coverage(settings) -> dict:
+    from store import publish as publishing
+
+    rows = read_mart(publishing.current_path(settings), "approval_coverage", YEAR).filter(
+        pl.col("province_code") == PROVINCE)
+    assert rows.height == 1, rows
+    return rows.row(0, named=True)
+
+
 def test_a_province_walks_through_the_season(tmp_path, gx_runner):
     settings = make_settings(tmp_path / "home")
     registry = Registry(settings.database_url)
@@ -116,6 +125,15 @@ def test_a_province_walks_through_the_season(tmp_path, gx_runner):
     assert _row(settings, "district", DISTRICT)["child_units_approved"] == len(communes[DISTRICT])
     assert _row(settings, "province", PROVINCE)["child_units_approved"] == len(districts)
     assert _row(settings, "national", "VN")["figures_status"] == "preliminary"    # other provinces are not
+    coverage = _coverage(settings)
+    every_commune = sum(len(c) for c in communes.values())
+    assert (coverage["communes_expected"], coverage["communes_submitted"], coverage["communes_accepted"],
+            coverage["communes_approved"], coverage["communes_returned"],
+            coverage["communes_awaiting_approval"]) == (every_commune, 2, 2, every_commune, 0, 0)
+    assert (coverage["districts_expected"], coverage["districts_approved"]) == (len(districts), len(districts))
+    assert coverage["province_approval_state"] == "approved" and coverage["deadline_confirmed"] is True
+    # Approved today, long after 20 December of the review year.
+    assert str(coverage["approval_deadline"]) == f"{YEAR}-12-20" and coverage["approval_timing"] == "late"
 
     # The province reopens one commune: the district and the province above it are reopened too, on the record.
     reopened = approval.reopen(registry, "commune", first, YEAR, actor=province_actor,
@@ -133,6 +151,10 @@ def test_a_province_walks_through_the_season(tmp_path, gx_runner):
     assert _row(settings, "commune", second)["figures_status"] == "official"
     assert _row(settings, "district", DISTRICT)["child_units_approved"] == len(communes[DISTRICT]) - 1
     assert _row(settings, "commune", first)["households_total"] == 9
+    coverage = _coverage(settings)
+    assert (coverage["communes_approved"], coverage["communes_awaiting_approval"]) == (every_commune - 1, 1)
+    assert coverage["districts_approved"] == len(districts) - 1
+    assert coverage["province_approval_state"] == "reopened" and coverage["approval_timing"] == "not_yet"
 
     # An official build uses approved data only: the reopened commune counts as not reported.
     result = build_marts(settings, year=YEAR, official=True)
