@@ -23,7 +23,7 @@ from pipeline.staging import STAGING_EXTRA
 from schemas.contracts import contract_for
 from store.registry import Outcome, Registry
 from store.settings import Settings
-from store.zones import fsync_all, report_paths, staging_path, temporary_beside
+from store.zones import fsync_all, report_paths, share, staged_name, staging_path, temporary_beside
 from transforms.normalize import ROW, contract_frame
 
 WRITE_THREADS = 4
@@ -153,12 +153,17 @@ def finish_all(works: list[Work], settings: Settings, registry: Registry,
         finished.append(decision)
     # The renames too: the registry must never name a file a crash could still take back.
     fsync_all({path.parent for _decision, pairs in written[:len(finished)] for _temporary, path in pairs})
+    if settings.store_url:      # object storage: the files go to the store before the registry names them
+        share(settings, [path for _decision, pairs in written[:len(finished)] for _temporary, path in pairs])
+        for decision in finished:
+            decision.staged = staged_name(settings, decision.staged) if decision.staged else None
 
     for decision, (status, supersedes) in zip(finished, record_outcomes(finished, registry), strict=True):
         decision.report.update(status=status, supersedes=supersedes)
         if decision.accepted and (supersedes or status != "accepted"):
             findings_report.write_json_report(decision.json_path, decision.report)
             findings_report.write_html_report(decision.html_path, decision.report)
+            share(settings, [decision.json_path, decision.html_path])
     if failure is not None:
         raise failure
 

@@ -29,6 +29,7 @@ from store.mart_files import partition_path, read_mart, years_of
 from store.publish import current_path
 from store.registry import Registry
 from store.status_lists import ADD, REMOVE, StatusLists
+from store.zones import staged_file
 from transforms.exit_criteria import evaluate_status, unit_measures
 from transforms.rollup import units_from_hierarchy
 from transforms.targets import target_progress
@@ -102,10 +103,11 @@ def area_attributes(settings, year: int) -> pl.DataFrame:
     """The current accepted area attributes of `year` or earlier: per unit (and village) the latest year, then
     the most detailed submitting level, then the lowest submission id (deterministic)."""
     records = [r for r in Registry(settings.database_url).current_accepted(kind="area_attributes")
-               if int(r.year) <= year and r.staging_path and Path(r.staging_path).is_file()]
+               if int(r.year) <= year and r.staging_path and staged_file(settings, r.staging_path).is_file()]
     if not records:
         return pl.DataFrame(schema={"unit_code": pl.String, "village": pl.String, "submission_id": pl.String})
-    frame = pl.concat([pl.read_parquet(r.staging_path) for r in records], how="diagonal_relaxed")
+    frame = pl.concat([pl.read_parquet(staged_file(settings, r.staging_path)) for r in records],
+                      how="diagonal_relaxed")
     if "village" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("village"))
     return (frame

@@ -369,3 +369,14 @@ def _land_in_store(settings: Settings, source: bytes | Path, content_hash: str, 
     stored = _seal(settings.landing_key, plain, content_hash) if settings.landing_key is not None else plain
     written = zone.write_once(key, stored)
     return LandedFile(content_hash, path, byte_size, already_present=not written)
+
+
+def with_local_staging(settings: Settings, records: list) -> list:
+    """Submission records whose staged files are local paths on this machine (copies fetched from the
+    object store); the records themselves when LNOB_HOME is a folder."""
+    if settings.store_url is None:
+        return records
+    from dataclasses import replace
+
+    return [replace(record, staging_path=str(staged_file(settings, record.staging_path)))
+            if record.staging_path else record for record in records]
