@@ -74,7 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
-    return int(_load(args.command).run(args) or 0)
+    from store.settings import SettingsError
+
+    try:
+        return int(_load(args.command).run(args) or 0)
+    except SettingsError as error:
+        print(f"lnob: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -226,3 +226,28 @@ def test_polars_and_pyarrow_read_the_marts_from_the_store(settings, s3_home):
     assert lazy.select(pl.col("poor_households").sum()).collect().item() == 30
     table = pq.read_table(url.removeprefix("s3://"), filesystem=pyarrow_filesystem())
     assert table.column("poor_households").to_pylist() == [10, 20]
+
+
+def test_lnob_refuses_object_storage_without_postgresql(monkeypatch, tmp_path, capsys):
+    from lnob.cli import main
+
+    monkeypatch.setenv("LNOB_HOME", "s3://bucket/lnob")
+    monkeypatch.setenv("LNOB_WORK_DIR", str(tmp_path))
+    monkeypatch.delenv("LNOB_DATABASE_URL", raising=False)
+    assert main(["marts"]) == 2
+    said = capsys.readouterr().err
+    assert "LNOB_DATABASE_URL" in said and "sổ đăng ký" in said and "Traceback" not in said
+
+
+def test_lnob_marts_prints_the_store_address_and_downloads_a_checked_copy(settings, s3_home, tmp_path, capsys):
+    from lnob.cli import main
+
+    version, building = _build(settings, [("01", 10), ("02", 20)])
+    publishing.publish(settings, version, building)
+    assert main(["marts"]) == 0
+    assert capsys.readouterr().out.strip() == f"{s3_home}/marts/{version}"
+    target = tmp_path / "copy"
+    assert main(["marts", "--download", str(target)]) == 0
+    assert read_mart(target, "poverty_by_area")["poor_households"].to_list() == [10, 20]
+    assert json.loads((target / "manifest.json").read_text())["version"] == version
+    assert main(["marts", "--download", str(target)]) == 1      # never over an existing copy
