@@ -21,7 +21,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,14 @@ from pipeline.manifest import (
 from pipeline.mart_contract import BuildError, conform, write_mart
 from pipeline.restating import previous_on_this_list, rows_on_this_list
 from pipeline.staging import scan_staging
+from schemas.approval import chain_for_year
 from schemas.contracts import AREA_SUMMARY, HOUSEHOLD, INDICATOR_IDS
 from schemas.geography import geography_version, hierarchy_at, review_date
 from schemas.marts import (
     ALL_AREAS,
     ALL_GROUPS,
+    APPROVAL_DEADLINE,
+    DEADLINE_TIME_ZONE,
     MARTS,
     RECONCILIATION_ABSOLUTE_TOLERANCE,
     RECONCILIATION_RELATIVE_TOLERANCE,
@@ -51,11 +54,18 @@ from schemas.marts import (
     all_marts,
 )
 from schemas.standards import load_standard, local_standards_for, standard_for_year
+from schemas.vocabulary import APPROVED
 from store import publish as publishing
 from store.mart_files import MANIFEST, partition_path, read_mart
 from store.registry import Registry
 from store.zones import with_local_staging
-from transforms.approval import APPROVED_SCHEMA, figures_status
+from transforms.approval import (
+    APPROVALS_SCHEMA,
+    APPROVED_SCHEMA,
+    UNITS_SCHEMA,
+    approval_coverage,
+    figures_status,
+)
 from transforms.classify import (
     classify_households,
     disagreement_counts,
@@ -233,6 +243,7 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
                standards: Mapping[str, Mapping], default_standard: str | None = None,
                previous_poverty: pl.DataFrame | None = None, tolerance: Tolerance = Tolerance(),
                local_standards: Sequence[Mapping[str, Any]] = (), approved: pl.DataFrame | None = None,
+               approvals: pl.DataFrame | None = None, submitted_units: pl.DataFrame | None = None,
                ) -> dict[str, pl.DataFrame | ChunkedRows]:
     """Every mart's rows for one review year, from plain inputs.
 
@@ -242,11 +253,17 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
     names none); previous_poverty: last year's poverty_by_ethnicity rows, for the change in points;
     local_standards: the provinces' own standards for the year (schemas.standards.local_standards_for), whose
     classification goes to poverty_local_standard beside the national figures; approved: the approved
-    (locked) unit-years of the year (level, unit_code), which make a poverty row's figures official.
+    (locked) unit-years of the year (level, unit_code), which make a poverty row's figures official;
+    approvals: the year's approval states (transforms.approval.APPROVALS_SCHEMA), for approval_coverage (and
+    `approved` when it is not given); submitted_units: every unit with a submission of the year whatever its
+    verdict (level, unit_code; the accepted ones when not given).
     Returns {mart name: DataFrame} conformed to schemas.marts (sorted, typed); deprivation_by_area, twelve
     times larger, comes as ChunkedRows (write_year writes it chunk by chunk; .collect() for all).
     """
     submissions = [s for s in submissions if int(s.year) == int(year)]
+    approvals = approvals if approvals is not None else pl.DataFrame(schema=APPROVALS_SCHEMA)
+    if approved is None:
+        approved = approvals.filter(pl.col("state") == APPROVED).select("level", "unit_code")
     # The year's standard names the deprivation indicators (d12 changes meaning in 2027).
     year_standard = default_standard if default_standard is not None else (
         next(iter(standards)) if len(standards) == 1 else None)
@@ -277,8 +294,7 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
     previous = previous_on_this_list(previous_poverty, units, geography_version)
     poverty = (add_place(add_change_from_previous(add_rates(rolled), previous), units, geography_version)
                .with_columns(year=pl.lit(year, dtype=pl.Int64))
-               .join(figures_status(units.lazy(), (approved if approved is not None
-                                                   else pl.DataFrame(schema=APPROVED_SCHEMA)).lazy()),
+               .join(figures_status(units.lazy(), approved.select(APPROVED_SCHEMA.names()).lazy()),
                      on=["level", "unit_code"], how="left")
                .collect())
 
@@ -302,6 +318,13 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
         figures_source=figures_source).with_columns(
         geography_version=pl.lit(geography_version))
 
+    accepted_units = pl.DataFrame([(s.level, s.unit_code) for s in submissions], schema=UNITS_SCHEMA, orient="row")
+    approval_rows = approval_coverage(
+        units.lazy(), (submitted_units if submitted_units is not None else accepted_units).lazy(),
+        accepted_units.lazy(), approvals.lazy(), year=year, deadline=date(year, *APPROVAL_DEADLINE),
+        deadline_confirmed=chain_for_year(year).confirmed, time_zone=DEADLINE_TIME_ZONE,
+    ).with_columns(geography_version=pl.lit(geography_version))
+
     local_rows = [local_standard_rows(households, summaries, hierarchy, standard=local, year=year,
                                       geography_version=geography_version, national_poverty=poverty)
                   for local in local_standards]
@@ -317,6 +340,7 @@ def build_year(year: int, submissions: Sequence[Any], *, hierarchy: pl.DataFrame
         "reconciliation": conform(reconciliation, MARTS["reconciliation"]),
         "submission_coverage": conform(coverage, MARTS["submission_coverage"]),
         "classification_disagreements": conform(disagreements, MARTS["classification_disagreements"]),
+        "approval_coverage": conform(approval_rows, MARTS["approval_coverage"]),
         "poverty_local_standard": conform(pl.concat(local_rows, how="diagonal_relaxed") if local_rows
                                           else pl.DataFrame(schema=MARTS["poverty_local_standard"].polars_schema()),
                                           MARTS["poverty_local_standard"], fill_absent=True),
@@ -346,10 +370,17 @@ def build_marts(settings, year: int | None = None, registry=None, *, tolerance: 
         return _build_marts(settings, year, registry, tolerance=tolerance, progress=progress, official=official)
 
 
-def _approved_unit_years(registry, years: Sequence[int]) -> dict[int, pl.DataFrame]:
-    """year → the approved (locked) unit-years of that year (level, unit_code)."""
-    return {int(y): pl.DataFrame([(a.level, a.unit_code) for a in registry.approvals(int(y), state="approved")],
-                                 schema=APPROVED_SCHEMA, orient="row") for y in years}
+def _approval_states(registry, years: Sequence[int]) -> dict[int, pl.DataFrame]:
+    """year → the approval state of every unit-year acted on (APPROVALS_SCHEMA)."""
+    return {int(y): pl.DataFrame([(a.level, a.unit_code, a.state, a.by, as_utc(a.at))
+                                  for a in registry.approvals(int(y))], schema=APPROVALS_SCHEMA, orient="row")
+            for y in years}
+
+
+def _submitted_units(registry, years: Sequence[int]) -> dict[int, pl.DataFrame]:
+    """year → every unit with a submission of that year, whatever its verdict (level, unit_code)."""
+    return {int(y): pl.DataFrame(sorted({(s.level, s.unit_code) for s in registry.list_submissions(year=int(y))}),
+                                 schema=UNITS_SCHEMA, orient="row") for y in years}
 
 
 def _build_marts(settings, year: int | None = None, registry=None, *, tolerance: Tolerance | None = None,
@@ -370,9 +401,10 @@ def _build_marts(settings, year: int | None = None, registry=None, *, tolerance:
     publishing.clean_abandoned(settings)
     accepted = with_local_staging(settings, registry.current_accepted())
     years = sorted({int(s.year) for s in accepted}) if year is None else [int(year)]
-    approved = _approved_unit_years(registry, years)
+    approvals = _approval_states(registry, years)
     if official:
-        locked = {(y, level, unit) for y, frame in approved.items() for level, unit in frame.iter_rows()}
+        locked = {(y, level, unit) for y, frame in approvals.items()
+                  for level, unit, state, _by, _at in frame.iter_rows() if state == APPROVED}
         accepted = [s for s in accepted if (int(s.year), s.level, s.unit_code) in locked]
     if not years:
         raise BuildError("no accepted submissions yet: nothing to build "
@@ -386,7 +418,8 @@ def _build_marts(settings, year: int | None = None, registry=None, *, tolerance:
         manifest = new_manifest(version, {"absolute_tolerance": tolerance.absolute,
                                           "relative_tolerance": tolerance.relative})
         manifest["official"] = official
-        _build_years(manifest, building_dir, years, accepted, previous_folder, tolerance, say, approved)
+        _build_years(manifest, building_dir, years, accepted, previous_folder, tolerance, say, approvals,
+                     _submitted_units(registry, years))
         carried = (_carry_other_years(manifest, building_dir, years, previous_folder, previous_manifest, say)
                    if year is not None and previous_manifest is not None else [])
         _add_exit_marts(settings, manifest, building_dir, years, say)
@@ -401,7 +434,8 @@ def _build_marts(settings, year: int | None = None, registry=None, *, tolerance:
 
 def _build_years(manifest: dict[str, Any], building_dir: Path, years: list[int], accepted: Sequence[Any],
                  previous_folder: Path | None, tolerance: Tolerance, say: Callable[[str], None],
-                 approved: Mapping[int, pl.DataFrame] | None = None) -> None:
+                 approvals: Mapping[int, pl.DataFrame] | None = None,
+                 submitted_units: Mapping[int, pl.DataFrame] | None = None) -> None:
     """Every year asked for, oldest first: its poverty marts written and listed in the manifest."""
     built_poverty: dict[int, pl.DataFrame] = {}     # only last year's is kept: it gives the change in points
     for year in years:
@@ -418,7 +452,8 @@ def _build_years(manifest: dict[str, Any], building_dir: Path, years: list[int],
         frames = build_year(year, year_submissions, hierarchy=hierarchy_at(on), geography_version=geography_version(on),
                             standards=standards, default_standard=default_standard,
                             previous_poverty=previous_poverty, tolerance=tolerance,
-                            local_standards=local_standards_for(year), approved=(approved or {}).get(year))
+                            local_standards=local_standards_for(year), approvals=(approvals or {}).get(year),
+                            submitted_units=(submitted_units or {}).get(year))
         built_poverty = {year: frames["poverty_by_ethnicity"]}
         for name, entry in write_year(frames, building_dir, year, say).items():
             manifest["marts"][name]["files"].append(entry)
