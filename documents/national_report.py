@@ -35,7 +35,7 @@ Progress = Callable[[str], None]
 ALL_MARTS = all_marts()
 REPORT_MARTS: tuple[str, ...] = (
     "poverty_by_area", "poverty_by_ethnicity", "deprivation_by_area", "submission_coverage", "reconciliation",
-    "exit_candidates", "exit_criteria", "target_progress",
+    "exit_candidates", "exit_criteria", "target_progress", "approval_coverage",
 )
 # Reconciliation warnings beyond this many are counted, not listed.
 MAX_LISTED_ROWS = 500
@@ -145,13 +145,25 @@ class TableColumn:
     key: str
     label_vi: str
     label_en: str
-    kind: str = "text"   # text | count | rate | pp | bool
+    kind: str = "text"   # text | count | rate | pp | bool | words (a code shown in both languages)
+
+
+# Codes a mart holds, shown in both languages; the cell's data-value keeps the code.
+WORDS: dict[str, tuple[str, str]] = {
+    "official": ("chính thức", "official"), "preliminary": ("sơ bộ", "preliminary"),
+    "approved": ("đã phê duyệt", "approved"), "returned": ("bị trả lại", "returned"),
+    "reopened": ("đã mở lại", "reopened"),
+    "on_time": ("đúng hạn", "on time"), "late": ("muộn", "late"), "not_yet": ("chưa phê duyệt", "not yet"),
+}
 
 
 def _format(value: object, kind: str) -> tuple[str, str]:
     """(text shown, exact data-value) of a cell. A missing value shows a dash and has an empty data-value."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–", ""
+    if kind == "words" and str(value) in WORDS:
+        vi, en = WORDS[str(value)]
+        return f"{vi} / {en}", str(value)
     if kind == "count" and isinstance(value, int | float):
         return f"{int(value):,}".replace(",", "\u202f"), str(int(value))
     if kind in ("rate", "pp") and isinstance(value, int | float):
@@ -238,6 +250,7 @@ RATE_COLUMNS = (
     TableColumn("near_poor_rate", "Tỷ lệ hộ cận nghèo (%)", "Near-poor rate (%)", "rate"),
     TableColumn("poor_or_near_poor_rate", "Tỷ lệ nghèo và cận nghèo (%)", "Poor and near-poor rate (%)", "rate"),
 )
+FIGURES_STATUS = TableColumn("figures_status", "Tình trạng số liệu", "Figures", "words")
 
 
 @dataclass
@@ -388,7 +401,8 @@ def section_rates(ctx: ReportContext) -> str:
                TableColumn("unit_code", "Mã", "Code"), TableColumn("unit_name", "Tên", "Name"), *RATE_COLUMNS,
                TableColumn("poor_rate_change_pp", "Thay đổi tỷ lệ nghèo (điểm %)", "Change in poor rate (pp)", "pp"),
                TableColumn("lowest_units_reported", "Số xã tự nộp số liệu", "Communes with own data", "count"),
-               TableColumn("lowest_units_expected", "Số xã theo danh mục", "Communes expected", "count"))
+               TableColumn("lowest_units_expected", "Số xã theo danh mục", "Communes expected", "count"),
+               FIGURES_STATUS)
     caption = (("Toàn quốc và các vùng, mọi dân tộc, mọi khu vực", "Nation and regions, all ethnic groups, all areas")
                if scope.national else ("Các đơn vị đã có đủ số liệu, mọi dân tộc, mọi khu vực",
                                        "Units whose figures are known, all ethnic groups, all areas"))
@@ -492,7 +506,7 @@ def section_provinces(ctx: ReportContext) -> str:
                            "Change since last year (pp)", "pp"),
                TableColumn("lowest_units_expected", "Số xã theo danh mục", "Communes expected", "count"),
                TableColumn("lowest_units_reported", "Số xã tự nộp số liệu", "Communes with own data", "count"),
-               TableColumn("source_level", "Cấp của nguồn số liệu", "Data source level"))
+               TableColumn("source_level", "Cấp của nguồn số liệu", "Data source level"), FIGURES_STATUS)
     body = _figure("figure-provinces", svg, "Tỷ lệ hộ nghèo (đỏ) và cận nghèo (cam) cộng dồn theo tỉnh",
                    "Poor (red) and near-poor (orange) rates stacked, by province", mart=mart,
                    version=ctx.version, table_id="table-provinces")
@@ -702,7 +716,7 @@ def section_targets(ctx: ReportContext) -> str:
 
 def section_coverage(ctx: ReportContext) -> str:
     title = ("Mức độ đầy đủ của số liệu và cảnh báo đối chiếu", "Data coverage and reconciliation warnings")
-    parts = [_coverage_part(ctx), _reconciliation_part(ctx)]
+    parts = [_coverage_part(ctx), _approval_part(ctx), _reconciliation_part(ctx)]
     return _section("coverage", *title, "".join(parts))
 
 
@@ -764,6 +778,46 @@ def _coverage_part(ctx: ReportContext) -> str:
                    f"Units expected to report and those that did, {ctx.year}", columns, rows, mart=mart,
                    version=ctx.version)
     return body
+
+
+def _approval_part(ctx: ReportContext) -> str:
+    """Per province: units approved at each level and the province's own approval against the deadline of the
+    official report (approval_coverage)."""
+    mart = "approval_coverage"
+    frame = ctx.marts.get(mart)
+    heading = f"<h3>{_bilingual('Tình hình phê duyệt số liệu theo tỉnh', 'Approval by province')}</h3>"
+    if frame is None:
+        return heading + _missing(mart, ctx.version)
+    year_frame = frame.filter(pl.col("year") == ctx.year).sort("province_code")
+    if year_frame.height == 0:
+        return heading + _no_rows_for_year(ctx.year)
+    rows = [{**r, "unit_name": ctx.names.name(ctx.year, "province", r["province_code"])}
+            for r in year_frame.iter_rows(named=True)]
+    approved = sum(1 for r in rows if r["province_approval_state"] == "approved")
+    unconfirmed = any(r["deadline_confirmed"] is False for r in rows)
+    intro = (f'<p data-provinces-approved="{approved}">{approved}/{len(rows)} tỉnh đã được phê duyệt (số liệu chính '
+             f"thức); số liệu của các tỉnh còn lại là sơ bộ. Hạn báo cáo chính thức của tỉnh lên bộ: trước 20/12 "
+             f'(Quyết định 24/2021, Điều 7). <span class="en" lang="en">{approved} of {len(rows)} provinces are '
+             f"approved (official figures); the others' figures are preliminary. The official report from a "
+             f"province to the ministry is due before 20 December (Decision 24/2021 Art. 7).</span></p>")
+    if unconfirmed:
+        intro += ('<p class="missing" data-deadline-unconfirmed="true">Sau cải cách năm 2025, quy trình và thời hạn '
+                  'CHƯA ĐƯỢC XÁC NHẬN. <span class="en" lang="en">After the 2025 reform the procedure and its '
+                  "deadline are UNCONFIRMED.</span></p>")
+    columns = (TableColumn("province_code", "Mã tỉnh", "Province code"), TableColumn("unit_name", "Tỉnh", "Province"),
+               *(TableColumn(f"{level}s_{name}", f"{vi_name} {vi_level}", f"{en_level} {en_name}", "count")
+                 for level, vi_level, en_level in (("commune", "xã", "Communes"), ("district", "huyện", "Districts"))
+                 for name, vi_name, en_name in (("expected", "Số", "expected"), ("accepted", "Số có số liệu", "accepted"),
+                                                ("approved", "Đã phê duyệt", "approved"),
+                                                ("returned", "Bị trả lại", "returned"),
+                                                ("awaiting_approval", "Chờ phê duyệt", "awaiting approval"))),
+               TableColumn("province_approval_state", "Phê duyệt của tỉnh", "Province approval", "words"),
+               TableColumn("province_approval_at", "Thời điểm (UTC)", "When (UTC)"),
+               TableColumn("approval_timing", "So với hạn 20/12", "Against 20 December", "words"))
+    return heading + intro + _table(
+        "table-approval", f"Đơn vị đã phê duyệt và phê duyệt của tỉnh, năm {ctx.year}",
+        f"Units approved and the province's own approval, {ctx.year}", columns, rows, mart=mart,
+        version=ctx.version)
 
 
 def _reconciliation_part(ctx: ReportContext) -> str:

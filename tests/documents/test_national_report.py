@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -71,7 +72,11 @@ def _poverty_rows() -> list[dict]:
                .with_columns(level=pl.lit("region"), unit_code=pl.col("region_key")))
     national = (frame.group_by("year", "ethnic_group", "area").agg(pl.col(counts).sum())
                 .with_columns(level=pl.lit("national"), unit_code=pl.lit("VN")))
-    return pl.concat([frame, regions, national], how="diagonal_relaxed").to_dicts()
+    # Province 01 is approved with everything beneath it: its figures alone are official.
+    return (pl.concat([frame, regions, national], how="diagonal_relaxed")
+            .with_columns(figures_status=pl.when((pl.col("level") == "province") & (pl.col("unit_code") == "01"))
+                          .then(pl.lit("official")).otherwise(pl.lit("preliminary")))
+            .to_dicts())
 
 
 def _deprivation(poverty: pl.DataFrame) -> pl.DataFrame:
@@ -102,6 +107,19 @@ def _coverage() -> pl.DataFrame:
             rows.append({"year": 2024, "level": "commune", "unit_code": f"{code}{index:03d}", "province_code": code,
                          "submitted": index < 3, "on_time_official": index < 2, "findings_count": 0,
                          "warnings_count": 0})
+    return pl.DataFrame(rows)
+
+
+def _approval_coverage() -> pl.DataFrame:
+    rows = []
+    for index, code in enumerate(PROVINCES):
+        approved = code == "01"
+        rows.append({"year": 2024, "province_code": code, "communes_expected": 4, "communes_accepted": 3,
+                     "communes_approved": 4 if approved else index % 3, "communes_returned": 0 if approved else 1,
+                     "communes_awaiting_approval": 0 if approved else 2 - index % 3, "districts_expected": 0,
+                     "province_approval_state": "approved" if approved else None,
+                     "province_approval_at": datetime(2024, 12, 19, 3, tzinfo=UTC) if approved else None,
+                     "approval_timing": "on_time" if approved else "not_yet", "deadline_confirmed": True})
     return pl.DataFrame(rows)
 
 
@@ -169,6 +187,7 @@ def publish_marts(settings, *, skip: tuple[str, ...] = (), reported_provinces: t
         "exit_candidates": _exit_candidates(),
         "exit_criteria": _exit_criteria(),
         "target_progress": _target_progress(),
+        "approval_coverage": _approval_coverage(),
     }
     version, building = start_version(settings)
     for name, frame in frames.items():
@@ -315,6 +334,32 @@ def test_coverage_counts_units_expected_and_submitted_per_province(built):
     reconciliation = document.tables["table-reconciliation"]
     assert [(r["unit_code"], r["measure"], r["difference"]) for r in reconciliation] == [
         ("02", "households_poor", "10")]
+
+
+def test_the_tables_say_which_figures_are_official_in_both_languages(built):
+    _version, out, document = built
+    provinces = {r["unit_code"]: r["figures_status"] for r in document.tables["table-provinces"]}
+    assert provinces == {code: "official" if code == "01" else "preliminary" for code in PROVINCES}
+    assert {r["figures_status"] for r in document.tables["table-rates"]} == {"preliminary"}
+    text = out.read_text(encoding="utf-8")
+    assert "chính thức / official" in text and "sơ bộ / preliminary" in text
+
+
+def test_approval_coverage_per_province_against_the_official_deadline(built):
+    _version, out, document = built
+    rows = {r["province_code"]: r for r in document.tables["table-approval"]}
+    mart = _approval_coverage()
+    assert set(rows) == set(PROVINCES)
+    for expected in mart.iter_rows(named=True):
+        row = rows[expected["province_code"]]
+        for column in ("communes_expected", "communes_approved", "communes_returned", "communes_awaiting_approval"):
+            assert int(row[column]) == expected[column], (expected["province_code"], column)
+        assert row["approval_timing"] == expected["approval_timing"]
+    assert rows["01"]["province_approval_state"] == "approved" and rows["02"]["province_approval_state"] == ""
+    text = out.read_text(encoding="utf-8")
+    assert 'data-provinces-approved="1"' in text and "1/3 tỉnh đã được phê duyệt" in text
+    assert "trước 20/12" in text and "before 20 December (Decision 24/2021 Art. 7)" in text
+    assert "đúng hạn / on time" in text and "chưa phê duyệt / not yet" in text
 
 
 def test_exit_candidates_are_listed_with_the_criteria_they_no_longer_meet(built):
