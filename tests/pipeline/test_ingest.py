@@ -72,7 +72,8 @@ def test_a_valid_household_file_is_accepted_and_staged_typed_as_the_contract(tmp
     assert not [f for f in verdict["findings"] if f["severity"] == "error"]
     staged = pl.read_parquet(settings.staging / "household" / f"year={YEAR}" / f"{verdict['submission_id']}.parquet")
     expected = {**dict(HOUSEHOLD.polars_schema()), "submission_id": pl.String, "year": pl.Int64,
-                "submitting_level": pl.String, "submitting_unit": pl.String, "standard": pl.String}
+                "submitting_level": pl.String, "submitting_unit": pl.String, "standard": pl.String,
+                "lists_every_household": pl.Boolean}
     assert dict(staged.schema) == expected
     assert staged.height == 6
     assert staged["household_id"].to_list() == [f"HH{i:05d}" for i in range(1, 7)]   # file order kept
