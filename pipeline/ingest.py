@@ -52,7 +52,7 @@ from schemas.contracts import CONTRACTS, KINDS, LEVELS, contract_for
 from schemas.vocabulary import FINAL_STATUSES
 from store.registry import DEFAULT_LEASE, MAX_ATTEMPTS, Registry
 from store.settings import Settings
-from store.zones import land, read_landed, report_paths
+from store.zones import fetch_shared, land, read_landed, report_paths, share
 from transforms.normalize import (
     ISSUE_SUFFIX,
     ROW,
@@ -141,7 +141,7 @@ def _now_year() -> int:
 # --- one submission's work --------------------------------------------------------------------------
 
 def _read_request(settings: Settings, submission_id: str) -> dict:
-    path = settings.reports / f"{submission_id}.request.json"
+    path = fetch_shared(settings, settings.reports / f"{submission_id}.request.json")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -153,6 +153,7 @@ def _write_request(settings: Settings, submission_id: str, options: dict) -> Non
     path = settings.reports / f"{submission_id}.request.json"
     if not path.exists():
         findings_report._write_atomically(path, json.dumps(options, ensure_ascii=False, indent=2) + "\n")
+        share(settings, [path])     # the worker that validates it may be another machine
 
 
 def _read(work: Work, data: bytes) -> None:

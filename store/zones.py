@@ -380,3 +380,15 @@ def with_local_staging(settings: Settings, records: list) -> list:
 
     return [replace(record, staging_path=str(staged_file(settings, record.staging_path)))
             if record.staging_path else record for record in records]
+
+
+def fetch_shared(settings: Settings, path: Path) -> Path:
+    """A file of the working folder that another machine may have written (a report, a request's options):
+    with an object store and no local copy yet, fetched from the store when it is there; the path either way."""
+    path = Path(path)
+    if settings.store_url is not None and not path.exists():
+        key = key_of(settings, path)
+        zone = store_zone(settings)
+        if zone.exists(key):
+            zone.download(key, path)
+    return path

@@ -654,10 +654,11 @@ def _current_manifest(settings) -> dict | None:
 
 
 def _report_html_path(settings, record) -> Path | None:
-    from store.zones import report_paths
+    from store.zones import fetch_shared, report_paths
 
     candidates = [Path(record.report_path)] if record.report_path else []
-    candidates.append(report_paths(settings, record.submission_id)[1])
+    # With an object store the report may have been written on another machine: fetched from the store.
+    candidates.append(fetch_shared(settings, report_paths(settings, record.submission_id)[1]))
     return next((path for path in candidates if path.suffix == ".html" and path.is_file()), None)
 
 
