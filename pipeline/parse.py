@@ -150,6 +150,9 @@ _SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx",
 _SPREADSHEETS = {"xlsx", "xls", "ods"}
 
 
+_RAW_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _decode(data: bytes) -> tuple[str | None, str | None]:
     """(text, encoding) by BOM, then UTF-8; (None, reason) when the bytes are not text lnob reads."""
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
@@ -171,7 +174,11 @@ def _decode(data: bytes) -> tuple[str | None, str | None]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = _cp1258(data)
-        return (text, "cp1258") if text is not None else (None, "not-utf8")
+        if text is not None:
+            return text, "cp1258"
+        # Text in another code page has letters beyond ASCII but no control bytes: worth an encoding finding.
+        # Bytes that are neither UTF-8 nor free of control bytes are not a text file at all.
+        return None, ("binary" if _RAW_CONTROL_BYTES.search(sample) else "not-utf8")
     # A stray NUL or control character is a cell's problem (reported where it is, by normalize); a start
     # that is mostly control characters is not text at all.
     controls = len(_CONTROL_CHARACTERS.findall(text, 0, 4096))

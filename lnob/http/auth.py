@@ -139,6 +139,8 @@ def session_value(key: bytes, token: str) -> str:
 
 def authenticate_session(registry, key: bytes, value: str | None) -> Caller:
     """The caller a session cookie stands for; a Refusal (401) when there is none or it is not valid."""
+    if not value:
+        return authenticate(registry, None)     # no token and no session: the same answer as a missing token
     if value:
         for record in registry.list_tokens():
             if hmac.compare_digest(_session_mac(key, record.token_hash), value):
