@@ -141,10 +141,9 @@ def authenticate_session(registry, key: bytes, value: str | None) -> Caller:
     """The caller a session cookie stands for; a Refusal (401) when there is none or it is not valid."""
     if not value:
         return authenticate(registry, None)     # no token and no session: the same answer as a missing token
-    if value:
-        for record in registry.list_tokens():
-            if hmac.compare_digest(_session_mac(key, record.token_hash), value):
-                return _caller_of(record)
+    for record in registry.list_tokens():
+        if hmac.compare_digest(_session_mac(key, record.token_hash), value):
+            return _caller_of(record)
     raise unauthorized("Phiên làm việc đã hết hoặc không hợp lệ: hãy nhập lại mã truy cập.",
                        "The session has ended or is not valid: type the access token again.")
 
