@@ -378,6 +378,11 @@ def with_local_staging(settings: Settings, records: list) -> list:
         return records
     from dataclasses import replace
 
+    prefix = settings.store_url + "/"
+    missing = {record.staging_path[len(prefix):] for record in records
+               if record.staging_path and record.staging_path.startswith(prefix)
+               and not (settings.home / record.staging_path[len(prefix):]).is_file()}
+    store_zone(settings).download_many([(key, settings.home / key) for key in sorted(missing)])
     return [replace(record, staging_path=str(staged_file(settings, record.staging_path)))
             if record.staging_path else record for record in records]
 
