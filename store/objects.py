@@ -298,8 +298,8 @@ class S3Zone(Zone):
             temporary.unlink(missing_ok=True)
 
     def download_many(self, pairs: list[tuple[str, Path]]) -> None:
-        """Many objects at once (requests run concurrently: a night's thousands of small staging files cost
-        a few round trips' time, not one per file), each renamed into place once complete."""
+        """Many objects in one call (s3fs runs the requests concurrently), each renamed into place once
+        complete."""
         temporaries = []
         for _key, target in pairs:
             target.parent.mkdir(parents=True, exist_ok=True)
