@@ -301,7 +301,10 @@ def rollback(settings: Settings, version: str | None = None, *, registry=None) -
     with exclusive_build(settings):
         if registry is not None:
             reconcile_registry(settings, registry)
-        return _rollback(settings, version)
+        version = _rollback(settings, version)
+    if settings.remote:
+        local_copy(settings, version)   # callers record the rollback from its manifest, as on a folder
+    return version
 
 
 def reconcile_registry(settings: Settings, registry) -> str | None:

@@ -170,7 +170,12 @@ def test_rollback_and_reconcile_through_the_pointer(settings):
     # Killed before its registry write: the pointer is the truth, the next command records it.
     assert publishing.reconcile_registry(settings, registry) == new
     assert [p.version for p in registry.publishes()] == [old, new]
-    assert publishing.rollback(settings, registry=registry) == old
+    # The rollback runs on another machine: it gets a copy of the version it names, to record it from.
+    from dataclasses import replace
+
+    other = replace(settings, home=settings.home.parent / "other-machine")
+    assert publishing.rollback(other, registry=registry) == old
+    assert (other.marts / old / "manifest.json").is_file()
     assert publishing.current_version(settings) == old
     assert json.loads(store_zone(settings).read_bytes("marts/current.json"))["version"] == old
     assert publishing.reconcile_registry(settings, registry) == old
