@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import polars as pl
-from fixtures_ingest import COMMUNE, YEAR, frame_of, gx_runner, household_rows, write_file  # noqa: F401
+from fixtures_ingest import COMMUNE, YEAR, frame_of, gx_runner, household_rows, write_file
 
 from pipeline.build import build_marts
 from pipeline.ingest import submit
@@ -17,6 +17,8 @@ from store.objects import polars_storage_options, pyarrow_filesystem
 from store.registry import Registry
 from store.settings import load_settings
 from store.zones import store_zone
+
+__all__ = ["gx_runner"]     # the session's Great Expectations runner, a fixture
 
 
 def test_submit_build_and_read_the_marts_from_the_store(s3_home, postgres_url, monkeypatch, tmp_path, gx_runner):
