@@ -34,7 +34,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     from flows.validation_task import hand_over
-    from pipeline.ingest import submit
+    from pipeline.intake import submit
     from store.registry import Registry
     from store.settings import load_settings
 

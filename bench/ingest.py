@@ -131,7 +131,8 @@ def _split(total: float, gx: dict) -> dict:
 def measure(spec: dict) -> dict:
     """In the child: imports, one file (cold: first in the process; then warm), then a batch."""
     started = time.perf_counter()
-    from pipeline.ingest import drain_pending_in_process, submit
+    from pipeline.ingest import drain_pending_in_process
+    from pipeline.intake import submit
     from store.settings import load_settings
     import_lnob_s = time.perf_counter() - started
     started = time.perf_counter()

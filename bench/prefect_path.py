@@ -81,7 +81,7 @@ def _run_breakdown(run: dict, since: datetime) -> dict:
 
 
 def measure(spec: dict) -> dict:
-    from pipeline.ingest import submit
+    from pipeline.intake import submit
     from store.registry import Registry
     from store.settings import load_settings
 

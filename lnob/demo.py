@@ -54,7 +54,7 @@ def run_demo(settings, data_dir: Path, say: Say = print) -> DemoResult:
     from documents.national_report import write_report
     from pipeline.build import build_marts
     from pipeline.drain import drain_pending
-    from pipeline.ingest import submit
+    from pipeline.intake import submit
     from pipeline.status_lists import load_shipped_lists
     from store.registry import Registry
 

@@ -121,7 +121,7 @@ def print_verdict(verdict: dict, *, as_json: bool, limit: int = 40) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from pipeline.ingest import UsageError, submit
+    from pipeline.intake import UsageError, submit
     from store.settings import load_settings
 
     path = Path(args.path)

@@ -155,7 +155,7 @@ def submit_all(entries: list[Entry], *, settings, submitter: str | None, sheet: 
                complete: bool, progress: Progress, batch_size: int = BATCH_SIZE) -> list[Entry]:
     """Register every entry, then validate everything waiting; each entry ends with its registry status."""
     from pipeline.drain import drain_pending
-    from pipeline.ingest import UsageError, submit
+    from pipeline.intake import UsageError, submit
     from store.registry import Registry
 
     registry = Registry(settings.database_url)

@@ -342,7 +342,7 @@ def ingest_upload(settings, registry, path: Path, *, file_label: str, level: str
                   validate: bool = True) -> dict:
     """Hand an upload that passed the door to the ingest step (the same one `lnob submit` runs);
     `validate=False` registers it only, for the batch it then joins."""
-    from pipeline.ingest import UsageError, submit
+    from pipeline.intake import UsageError, submit
 
     try:
         return submit(settings, path, level=level, unit_code=unit_code, year=year, kind=kind, standard=standard,

@@ -199,7 +199,7 @@ def test_a_district_template_after_the_reform_is_refused(tmp_path):
 # -- the round trip -----------------------------------------------------------------------------------
 
 def _submit(tmp_path, path, *, level, unit, year, kind):
-    from pipeline.ingest import submit
+    from pipeline.intake import submit
     from store.registry import Registry
 
     settings = load_settings(tmp_path / "home")

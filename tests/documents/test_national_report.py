@@ -485,7 +485,7 @@ def test_report_builds_from_marts_built_by_the_pipeline(tmp_path):
     """The real path: synthetic review files for one district, submitted, built, published, reported."""
     from documents.national_report import write_report
     from pipeline.build import build_marts
-    from pipeline.ingest import submit
+    from pipeline.intake import submit
     from schemas.geography import review_date, units_at
     from synthetic.review import write_synthetic_review
 

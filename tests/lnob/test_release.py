@@ -10,7 +10,7 @@ from fixtures_ingest import COMMUNE, YEAR, frame_of, gx_runner, household_rows, 
 
 from lnob.cli import main
 from pipeline.build import build_marts
-from pipeline.ingest import submit
+from pipeline.intake import submit
 from pipeline.release import released_table
 from store.publish import current_path
 from transforms.disclosure import PRIMARY, SUPPRESSION, SUPPRESSION_REASON

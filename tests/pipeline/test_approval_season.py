@@ -14,7 +14,7 @@ import pytest
 from pipeline import approval
 from pipeline.approval import Actor, ApprovalConflict, NotAllowed
 from pipeline.build import build_marts
-from pipeline.ingest import submit
+from pipeline.intake import submit
 from schemas.geography import hierarchy_at, review_date
 from store.mart_files import read_mart
 from store.registry import Registry

@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from fixtures_ingest import COMMUNE, YEAR, frame_of, gx_runner, household_rows, make_settings, only, write_csv
 
-from pipeline.ingest import drain_pending_in_process, submit
+from pipeline.ingest import drain_pending_in_process
+from pipeline.intake import submit
 from schemas.vocabulary import FINAL_STATUSES
 from store.registry import MAX_ATTEMPTS, Registry
 

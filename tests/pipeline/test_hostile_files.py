@@ -234,7 +234,7 @@ def test_a_semicolon_csv_decides_each_columns_number_convention(tmp_path):
 def test_every_value_problem_reaches_the_submitter_located(tmp_path):
     from fixtures_ingest import COMMUNE, YEAR, make_settings
 
-    from pipeline.ingest import submit
+    from pipeline.intake import submit
 
     rows = household_rows(6)
     rows[0]["income_per_capita_month"] = "1e400"
@@ -259,7 +259,7 @@ def test_every_value_problem_reaches_the_submitter_located(tmp_path):
 def test_a_vietnamese_semicolon_csv_is_accepted_with_its_incomes_read_the_vietnamese_way(tmp_path):
     from fixtures_ingest import COMMUNE, YEAR, make_settings
 
-    from pipeline.ingest import submit
+    from pipeline.intake import submit
 
     rows = household_rows(4)
     for row, income in zip(rows, ["1.165.420", "827.306", "1.002.000", "950.100"], strict=True):
@@ -276,7 +276,7 @@ def test_a_vietnamese_semicolon_csv_is_accepted_with_its_incomes_read_the_vietna
 def test_an_oversized_household_size_never_leaves_a_submission_stuck(tmp_path, size):
     from fixtures_ingest import COMMUNE, YEAR, make_settings
 
-    from pipeline.ingest import submit
+    from pipeline.intake import submit
 
     rows = household_rows(2)
     rows[0]["household_size"] = size

@@ -28,7 +28,7 @@ from fixtures_ingest import (
     write_file,
 )
 
-from pipeline.ingest import submit
+from pipeline.intake import submit
 from schemas.contracts import HOUSEHOLD
 from store.registry import Registry
 

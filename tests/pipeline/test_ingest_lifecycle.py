@@ -24,7 +24,8 @@ from fixtures_ingest import (
     write_xlsx,
 )
 
-from pipeline.ingest import drain_pending_in_process, ingest_submission, submit
+from pipeline.ingest import drain_pending_in_process, ingest_submission
+from pipeline.intake import submit
 from schemas.contracts import HOUSEHOLD
 from store.registry import Registry, submission_id_for
 from store.zones import land, landing_path

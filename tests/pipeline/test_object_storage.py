@@ -10,7 +10,7 @@ import polars as pl
 from fixtures_ingest import COMMUNE, YEAR, frame_of, gx_runner, household_rows, write_file
 
 from pipeline.build import build_marts
-from pipeline.ingest import submit
+from pipeline.intake import submit
 from store import publish as publishing
 from store.mart_files import read_mart
 from store.objects import polars_storage_options, pyarrow_filesystem

@@ -10,7 +10,7 @@ import polars as pl
 from fixtures_ingest import COMMUNE, YEAR, frame_of, gx_runner, household_rows, make_settings, only, write_csv
 
 from pipeline.build import build_marts
-from pipeline.ingest import submit
+from pipeline.intake import submit
 from store.zones import read_landed
 
 __all__ = ["gx_runner"]

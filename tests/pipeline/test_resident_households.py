@@ -16,7 +16,7 @@ from fixtures_ingest import (
 )
 
 from pipeline.build import build_marts
-from pipeline.ingest import UsageError, submit
+from pipeline.intake import UsageError, submit
 from schemas.contracts import AREA_SUMMARY
 from store.mart_files import read_mart
 
