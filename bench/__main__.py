@@ -53,6 +53,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="measure ingest in-process only, without starting a Prefect server and worker")
     parser.add_argument("--http-clients", type=int, default=20,
                         help="concurrent HTTP clients uploading the batch's files to `lnob serve` (default 20)")
+    parser.add_argument("--warm-steady", type=int, default=200,
+                        help="commune files arriving steadily through warm `lnob worker`s (0 leaves it out)")
+    parser.add_argument("--warm-burst", type=int, default=100, help="files sent at once for the saturation rate")
+    parser.add_argument("--warm-per-second", type=float, default=2.0, help="arrival rate of the steady files")
     parser.add_argument("--prefect-batch-size", type=int, default=200,
                         help="files per validation task in the Prefect run (the deployment's batch_size)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
@@ -147,7 +151,26 @@ def measure_ingest(args: argparse.Namespace, work: Path) -> dict:
         one, batched = prefected["one_file"], prefected["batch"]
         say(f"  one file: submit → verdict {one['wall_s']:.2f} s (tasks {one['task_s']:.2f} s); batch: "
             f"{batched['files']} files in {batched['wall_s']:.2f} s = {batched['files_per_s']:.1f} files/s")
+        if args.warm_steady:
+            result["warm_workers"] = measure_warm_workers(args)
     return result
+
+
+def measure_warm_workers(args: argparse.Namespace) -> dict:
+    """Submit → verdict through warm `lnob worker`s (1 and 2) and a real Prefect server (bench/warm_path.py)."""
+    from bench import ingest
+
+    needed = 2 + args.warm_steady + args.warm_burst
+    files = [{**f, "year": ingest.INGEST_YEAR}
+             for f in ingest.commune_files(needed, args.seed, root=args.data_dir, say=say)[:needed]]
+    say(f"ingest through warm workers: {args.warm_steady} files at {args.warm_per_second:g}/s, then a burst of "
+        f"{args.warm_burst}, with 1 and with 2 workers …")
+    warm = run_child("bench.warm_path", {"files": files, "steady": args.warm_steady, "burst": args.warm_burst,
+                                          "per_second": args.warm_per_second})
+    for run in warm["runs"]:
+        say(f"  {run['workers']} worker(s): p50 {run['verdict_p50_s']:.2f} s, p95 {run['verdict_p95_s']:.2f} s, "
+            f"max {run['verdict_max_s']:.2f} s; burst {run['saturation_files_per_s']:.1f} files/s")
+    return warm
 
 
 def main(argv: list[str] | None = None) -> int:

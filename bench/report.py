@@ -13,6 +13,7 @@ TARGETS = {
     "lnob_peak_rss_mib": ("nightly build peak memory < 1 GiB", lambda v: v < 1024.0),
     "ingest_one_file_s": ("one commune file < 1 s after imports", lambda v: v < 1.0),
     "batch_files_per_s": ("batch validation ≥ 100 commune files/s", lambda v: v >= 100.0),
+    "event_verdict_p95_s": ("submit → verdict p95 < 2 s with one warm worker", lambda v: v < 2.0),
 }
 README_START = "<!-- latest results: start -->"
 README_END = "<!-- latest results: end -->"
@@ -58,16 +59,27 @@ def summarise(run: dict) -> dict:
         "http_p50_s": ingest["http"]["p50_s"] if ingest and ingest.get("http") else None,
         "http_p95_s": ingest["http"]["p95_s"] if ingest and ingest.get("http") else None,
         "http_ratio_to_batch": ingest["http"]["ratio_to_batch"] if ingest and ingest.get("http") else None,
+        **_warm_summary(ingest),
         "prefect_one_file_s": ingest["prefect"]["one_file"]["wall_s"] if ingest and ingest.get("prefect") else None,
         "prefect_batch_files_per_s": (ingest["prefect"]["batch"]["files_per_s"]
                                       if ingest and ingest.get("prefect") else None),
     }
-    latest["targets"] = {key: {"target": text, "value": latest[key],
-                               "met": None if latest[key] is None else bool(check(latest[key]))}
+    latest["targets"] = {key: {"target": text, "value": latest.get(key),
+                               "met": None if latest.get(key) is None else bool(check(latest[key]))}
                          for key, (text, check) in TARGETS.items()}
     latest["by_layout"] = layouts
     latest["run"] = run
     return latest
+
+
+def _warm_summary(ingest: dict | None) -> dict:
+    """The headline keys of the warm-worker path: one worker's submit → verdict p50 / p95, and every run."""
+    warm = (ingest or {}).get("warm_workers")
+    if not warm:
+        return {}
+    one = next((run for run in warm["runs"] if run["workers"] == 1), warm["runs"][0])
+    return {"event_verdict_p50_s": one["verdict_p50_s"], "event_verdict_p95_s": one["verdict_p95_s"],
+            "event_verdict_max_s": one["verdict_max_s"], "workers": warm["runs"]}
 
 
 def _f(value, digits: int = 2, suffix: str = "") -> str:
@@ -156,6 +168,8 @@ def markdown(latest: dict) -> str:
             ]
         if ingest.get("prefect"):
             lines += _prefect_lines(ingest["prefect"], batch)
+        if ingest.get("warm_workers"):
+            lines += _warm_lines(ingest["warm_workers"])
     lines += ["**Targets**", "", "| target | measured | met |", "|---|---:|---|"]
     for key, target in latest["targets"].items():
         digits = 0 if key == "lnob_peak_rss_mib" else 2
@@ -196,6 +210,25 @@ def _prefect_lines(prefected: dict, in_process_batch: dict) -> list[str]:
          "soon a run starts (`PREFECT_WORKER_QUERY_SECONDS`)."),
         "",
     ]
+
+
+def _warm_lines(warm: dict) -> list[str]:
+    """Submit → verdict through warm `lnob worker` processes (Prefect task workers)."""
+    lines = [
+        (f"**Ingest through warm workers** (`lnob worker`: Prefect task workers, each with one warm validation "
+         f"process; a real Prefect server on this machine, starting it took {_f(warm['setup_s'], 1)} s, not "
+         f"counted). Latency runs from the start of `lnob submit`'s send to the registry's final status."),
+        "",
+        ("| workers | files (households, mean) | arriving | submit → verdict p50 | p95 | max | of which the send, "
+         "p50 / p95 | burst: files/s |"),
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in warm["runs"]:
+        lines.append(
+            f"| {run['workers']} | {run['files']} ({_f(run['households_mean'], 0)}) | {_f(run['per_second'], 1)}/s | "
+            f"{_f(run['verdict_p50_s'])} s | {_f(run['verdict_p95_s'])} s | {_f(run['verdict_max_s'])} s | "
+            f"{_f(run['send_p50_s'])} s / {_f(run['send_p95_s'])} s | {_f(run['saturation_files_per_s'], 1)} |")
+    return [*lines, ""]
 
 
 def _headline_json(latest: dict) -> str:
