@@ -27,8 +27,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/lnob demo
 
+# One pytest worker per core (a file's tests stay together: they share module fixtures); the real servers
+# the e2e tests start listen on free loopback ports and PostgreSQL tests each get a schema of their own.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --scale $(SCALE)
