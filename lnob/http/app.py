@@ -632,7 +632,9 @@ def _html(text: str, *, status: int = 200, headers: dict[str, str] | None = None
     response = HTMLResponse(text, status_code=status, headers=headers)
     response.headers["Content-Security-Policy"] = pages.CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: under no-referrer browsers send `Origin: null` with the page's own form
+    # posts, which the cross-site check must refuse; the address still never leaves for another site.
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
