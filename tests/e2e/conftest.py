@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ class LnobServer:
     home: Path
     env: dict[str, str]
     log_path: Path
+    max_upload_mib: float = TEST_MAX_UPLOAD_MIB
+    process: subprocess.Popen | None = None
 
     def lnob(self, *args: str) -> subprocess.CompletedProcess:
         """Run the `lnob` command against this server's home."""
@@ -41,28 +44,29 @@ class LnobServer:
         from store.settings import Settings
 
         return Settings(home=self.home, database_url=f"sqlite:///{self.home / 'registry.db'}",
-                        max_upload_bytes=int(TEST_MAX_UPLOAD_MIB * 1024 * 1024))
+                        max_upload_bytes=int(self.max_upload_mib * 1024 * 1024))
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-@pytest.fixture(scope="module")
-def lnob_server(tmp_path_factory) -> LnobServer:
+def running_lnob_serve(home: Path, *, env: dict[str, str], serve_args: tuple[str, ...] = (),
+                       max_upload_mib: float = TEST_MAX_UPLOAD_MIB) -> Iterator[LnobServer]:
+    """`lnob serve` on a free loopback port over `home`, the environment cleared of PREFECT_API* and LNOB_*
+    (in-process pipeline, this test's zones only) then given `env`; yields once it answers /healthz and
+    stops it by its process group."""
     import httpx
 
-    home = tmp_path_factory.mktemp("lnob-home")
     log_path = home.parent / f"{home.name}-serve.log"
     port = free_loopback_port()
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PREFECT_API", "LNOB_"))}   # in-process pipeline, this test's zones only
-    env.update(LNOB_HOME=str(home), LNOB_MAX_UPLOAD_MIB=str(TEST_MAX_UPLOAD_MIB), PYTHONUNBUFFERED="1")
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("PREFECT_API", "LNOB_"))}
+    environment.update(LNOB_HOME=str(home), LNOB_MAX_UPLOAD_MIB=str(max_upload_mib), PYTHONUNBUFFERED="1", **env)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "lnob", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = LnobServer(f"http://127.0.0.1:{port}", home, env, log_path)
+             "--log-level", "warning", *serve_args],
+            env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = LnobServer(f"http://127.0.0.1:{port}", home, environment, log_path, max_upload_mib, process)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
@@ -79,3 +83,14 @@ def lnob_server(tmp_path_factory) -> LnobServer:
         yield server
     finally:
         stop_process_group(process)
+
+
+@pytest.fixture(scope="session")
+def serve_lnob():
+    """`running_lnob_serve`, for test modules that start a server of their own (conftest is not importable)."""
+    return running_lnob_serve
+
+
+@pytest.fixture(scope="module")
+def lnob_server(tmp_path_factory) -> Iterator[LnobServer]:
+    yield from running_lnob_serve(tmp_path_factory.mktemp("lnob-home"), env={})

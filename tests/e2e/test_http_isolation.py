@@ -8,73 +8,23 @@ aborts (as a crashing reader would) on a landed file holding the marker.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import httpx
 import pytest
 from test_http import YEAR, content_hash, household_csv, post
 
-from flows.local_stack import free_loopback_port, stop_process_group
 from lnob.http.auth import issue_token
-from store.registry import Registry
-from store.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
 ABORT_MARKER = "lnob-test-abort-7f3c"
-STARTUP_SECONDS = 60
-
-
-class Server:
-    def __init__(self, base_url: str, home: Path, log_path: Path) -> None:
-        self.base_url, self.home, self.log_path = base_url, home, log_path
-
-    def settings(self) -> Settings:
-        return Settings(home=self.home, database_url=f"sqlite:///{self.home / 'registry.db'}",
-                        max_upload_bytes=100 * 1024 * 1024)
-
-    def registry(self) -> Registry:
-        return Registry(self.settings().database_url)
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("lnob-isolation-home")
-    log_path = home.parent / f"{home.name}-serve.log"
-    port = free_loopback_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PREFECT_API", "LNOB_"))}
-    env.update(LNOB_HOME=str(home), LNOB_TEST_ABORT_MARKER=ABORT_MARKER, PYTHONUNBUFFERED="1")
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "lnob", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning", "--validation-workers", "2"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    running = Server(f"http://127.0.0.1:{port}", home, log_path)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"`lnob serve` exited with {process.returncode}:\n{running.log()}")
-            try:
-                if httpx.get(f"{running.base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"`lnob serve` did not answer within {STARTUP_SECONDS} s:\n{running.log()}")
-            time.sleep(0.1)
-        running.process = process
-        yield running
-    finally:
-        stop_process_group(process)
+def server(tmp_path_factory, serve_lnob):
+    yield from serve_lnob(tmp_path_factory.mktemp("lnob-isolation-home"),
+                                  env={"LNOB_TEST_ABORT_MARKER": ABORT_MARKER},
+                                  serve_args=("--validation-workers", "2"), max_upload_mib=100)
 
 
 @pytest.fixture(scope="module")
