@@ -529,6 +529,12 @@ def _json_list(values: Sequence[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
+def _held_by(worker: str, submission_ids: Sequence[str]) -> tuple:
+    """The conditions on submissions that `worker` holds a claim on, among `submission_ids`."""
+    return (Submission.submission_id.in_(list(submission_ids)), Submission.status == VALIDATING,
+            Submission.claimed_by == worker)
+
+
 class Registry:
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
@@ -892,8 +898,7 @@ class Registry:
         with self._transaction(write=True) as session:
             result = session.execute(
                 update(Submission)
-                .where(Submission.submission_id.in_(list(submission_ids)), Submission.status == VALIDATING,
-                       Submission.claimed_by == worker)
+                .where(*_held_by(worker, submission_ids))
                 .values(lease_until=utc_now() + lease)
                 .execution_options(synchronize_session=False))
             return result.rowcount
@@ -906,8 +911,7 @@ class Registry:
         with self._transaction(write=True) as session:
             result = session.execute(
                 update(Submission)
-                .where(Submission.submission_id.in_(list(submission_ids)), Submission.status == VALIDATING,
-                       Submission.claimed_by == worker)
+                .where(*_held_by(worker, submission_ids))
                 .values(lease_until=utc_now() + retry_after,
                         attempts=func.greatest(func.coalesce(Submission.attempts, 1) - 1, 0)
                         if self.dialect == "postgresql"
@@ -924,8 +928,7 @@ class Registry:
         with self._transaction(write=True) as session:
             rows = session.scalars(
                 select(Submission)
-                .where(Submission.submission_id.in_(list(submission_ids)), Submission.status == VALIDATING,
-                       Submission.claimed_by == worker)
+                .where(*_held_by(worker, submission_ids))
                 .order_by(Submission.sequence).with_for_update()).all()
             for row in rows:
                 row.status = RECEIVED
